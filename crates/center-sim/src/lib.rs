@@ -1,0 +1,1 @@
+//! A simulated national medical insurance platform over real HTTP.

@@ -1,0 +1,1 @@
+//! The state machine of one checkout and the recovery of interrupted ones.

@@ -1,0 +1,8 @@
+//! One module per subcommand family. Each `run` returns the process exit code.
+pub mod audit;
+pub mod checkout;
+pub mod decode;
+pub mod nhsa;
+pub mod receipt;
+pub mod sim;
+pub mod split;

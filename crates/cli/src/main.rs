@@ -1,0 +1,76 @@
+//! `yibao` — the headless command line of Yibao Counter.
+//!
+//! Each subcommand lives in its own module under `cmd/` and calls the domain
+//! crates; nothing here knows about Tauri or the webview. Command names,
+//! arguments and output formats are a contract with hospital scripts: keep them.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "yibao",
+    version,
+    about = "Yibao Counter (医保收银台) — headless commands"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Split a bill into fund, account and self-pay parts (prints JSON).
+    Split(cmd::split::Args),
+    /// National platform interface tools (parse a response envelope, …).
+    Nhsa(cmd::nhsa::Args),
+    /// Run the simulated national platform (center) over HTTP.
+    Sim(cmd::sim::Args),
+    /// Decode QR codes in image files (one JSON line per file).
+    Decode(cmd::decode::Args),
+    /// Build (and optionally print) a receipt PDF for a settlement.
+    Receipt(cmd::receipt::Args),
+    /// Run one checkout headless, from QR text and a bill file to paid.
+    Checkout(cmd::checkout::CheckoutArgs),
+    /// Resolve in-doubt calls to the center (2601 reversal or lookup).
+    Recover(cmd::checkout::RecoverArgs),
+    /// The offline queue: status or sync.
+    Queue(cmd::checkout::QueueArgs),
+    /// The hash-chained audit log.
+    Audit(cmd::audit::Args),
+    /// Cashier accounts.
+    User(cmd::audit::UserArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YIBAO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Split(a) => cmd::split::run(a),
+        Cmd::Nhsa(a) => cmd::nhsa::run(a),
+        Cmd::Sim(a) => cmd::sim::run(a),
+        Cmd::Decode(a) => cmd::decode::run(a),
+        Cmd::Receipt(a) => cmd::receipt::run(a),
+        Cmd::Checkout(a) => cmd::checkout::run_checkout(a),
+        Cmd::Recover(a) => cmd::checkout::run_recover(a),
+        Cmd::Queue(a) => cmd::checkout::run_queue(a),
+        Cmd::Audit(a) => cmd::audit::run(a),
+        Cmd::User(a) => cmd::audit::run_user(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("yibao: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

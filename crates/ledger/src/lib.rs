@@ -1,0 +1,1 @@
+//! The counter's SQLite ledger: migrations, checkouts, center calls, payments, outbox, shifts, accounts, hash-chained audit log.

@@ -1,0 +1,1 @@
+//! Receipt layouts, PDF with printpdf, printing through CUPS, e-invoice request.

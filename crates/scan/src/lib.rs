@@ -1,0 +1,1 @@
+//! Frame sources (nokhwa camera, recorded frames), preprocessing and QR decoding.

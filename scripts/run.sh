@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs Yibao Counter. With no center configured it starts the built-in simulated
+# center; with no webcam it uses a demo camera (recorded frames of the demo
+# persons' current codes). Under a machine without a display, it uses Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yibao/target}"
+
+npm --prefix ui run build >/dev/null
+cargo build -p yibao-app -p cli
+
+APP="$CARGO_TARGET_DIR/debug/yibao-counter"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "[run] no display: starting the window under Xvfb (take screenshots with: import -window root shot.png)"
+  exec xvfb-run -a -s "-screen 0 1280x800x24" "$APP" "$@"
+fi
+exec "$APP" "$@"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test of Yibao Counter: formatting and lints, the UI's type check and
+# unit tests, all Rust tests (unit, integration, property, CLI, simulator, crash
+# and offline tests), then the end-to-end tests in the real window under Xvfb.
+# Installs what is missing first (scripts/setup.sh). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+bash scripts/setup.sh
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yibao/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export YIBAO_QR_SYNTH="${YIBAO_QR_SYNTH:-$HOME/.cache/yibao/qr-synth}"
+step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+t0=$(date +%s)
+
+step "format (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "UI: type check, unit tests, build"
+npm --prefix ui run typecheck
+npm --prefix ui test
+npm --prefix ui run build
+
+step "lints (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Rust tests (all crates but the end-to-end suite)"
+cargo test --workspace --exclude e2e
+
+step "front-end bindings are current (generated from Rust by ts-rs)"
+if ! git -C "$ROOT" diff --exit-code --stat -- ui/src/bindings; then
+  echo "ui/src/bindings is stale: run 'cargo test -p yibao-app' and commit the result" >&2
+  exit 1
+fi
+untracked=$(git -C "$ROOT" ls-files --others --exclude-standard -- ui/src/bindings)
+if [ -n "$untracked" ]; then
+  echo "ui/src/bindings has new files not committed: $untracked" >&2
+  exit 1
+fi
+
+step "end-to-end tests (real window, Xvfb, tauri-driver + WebKitWebDriver)"
+cargo build -p yibao-app -p cli
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p e2e -- --test-threads=1
+
+step "all tests passed in $(( $(date +%s) - t0 )) s"

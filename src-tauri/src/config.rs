@@ -1,0 +1,87 @@
+//! Where the counter keeps its data and which center, camera and printer it uses.
+//!
+//! Read from `config.json` in the data directory, overridden by environment
+//! variables (handy for IT scripts and tests):
+//! * `YIBAO_DATA_DIR`   — data directory (default: the OS data dir, e.g. ~/.local/share/yibao-counter)
+//! * `YIBAO_CENTER_URL` — the center's base URL; unset = the built-in simulated center (demo)
+//! * `YIBAO_CAMERA`     — `device:N`, `dir:/path/to/frames`, or `none`
+//! * `YIBAO_PRINTER`    — CUPS printer name
+//!
+//! Pointing at a real center is configuration only: set `center_url` (and the
+//! institution fields) and the same HTTP client is used.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq)]
+#[ts(export)]
+#[serde(default)]
+pub struct AppConfig {
+    pub center_url: Option<String>,
+    pub fixmedins_code: String,
+    pub fixmedins_name: String,
+    pub mdtrtarea_admvs: String,
+    pub camera: String,
+    pub printer: Option<String>,
+    pub mask_patient_name: bool,
+    pub offline_mode: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            center_url: None,
+            // The simulated center's demo institution.
+            fixmedins_code: "H44030300001".into(),
+            fixmedins_name: "深圳市演示人民医院".into(),
+            mdtrtarea_admvs: "440300".into(),
+            camera: "device:0".into(),
+            printer: None,
+            mask_patient_name: true,
+            offline_mode: "estimate".into(),
+        }
+    }
+}
+
+impl AppConfig {
+    pub fn data_dir() -> PathBuf {
+        if let Some(d) = std::env::var_os("YIBAO_DATA_DIR") {
+            return PathBuf::from(d);
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        base.join("yibao-counter")
+    }
+
+    pub fn load(dir: &Path) -> anyhow::Result<AppConfig> {
+        let path = dir.join("config.json");
+        let mut cfg = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => AppConfig::default(),
+            Err(e) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        };
+        if let Ok(v) = std::env::var("YIBAO_CENTER_URL") {
+            cfg.center_url = (!v.is_empty()).then_some(v);
+        }
+        if let Ok(v) = std::env::var("YIBAO_CAMERA") {
+            cfg.camera = v;
+        }
+        if let Ok(v) = std::env::var("YIBAO_PRINTER") {
+            cfg.printer = Some(v);
+        }
+        Ok(cfg)
+    }
+
+    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join("config.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(tmp, dir.join("config.json"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! The end-to-end harness: starts the real `yibao-counter` binary through
+//! tauri-driver (which starts WebKitWebDriver), under the X display the test
+//! command provides (xvfb-run), and drives it like a person would.
+//!
+//! Requirements (installed by scripts/setup.sh): `tauri-driver` on PATH or in
+//! ~/.cargo/bin, `WebKitWebDriver`, an X display (`xvfb-run -a`), fonts-noto-cjk.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// Where cargo put the binaries of this workspace (the test exe lives in `<dir>/deps`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
+}
+
+pub fn app_binary() -> PathBuf {
+    std::env::var_os("YIBAO_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bin_dir().join("yibao-counter"))
+}
+
+pub fn yibao_binary() -> PathBuf {
+    bin_dir().join("yibao")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home_bin = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"))
+        .filter(|p| p.exists());
+    home_bin.unwrap_or_else(|| PathBuf::from("tauri-driver"))
+}
+
+fn wait_port(port: u16, timeout: Duration) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("port {port} did not open within {timeout:?}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One running app: tauri-driver + WebKitWebDriver + the app, with its own data dir.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl App {
+    /// Start the app with extra environment (e.g. `YIBAO_CENTER_URL`, `YIBAO_CAMERA`).
+    pub async fn start(env: &[(&str, String)]) -> Result<App> {
+        let app = app_binary();
+        if !app.exists() {
+            bail!(
+                "app binary {} not built: run `cargo build -p yibao-app` first",
+                app.display()
+            );
+        }
+        if std::env::var_os("DISPLAY").is_none() {
+            bail!("no X display: run the end-to-end tests under `xvfb-run -a`");
+        }
+        let data_dir = tempfile::tempdir()?;
+        let port = free_port();
+        let native_port = free_port();
+        let mut cmd = Command::new(tauri_driver());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("YIBAO_DATA_DIR", data_dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let driver = cmd
+            .spawn()
+            .context("starting tauri-driver (install: cargo install tauri-driver --locked)")?;
+        let mut guard = DriverGuard(Some(driver));
+        wait_port(port, Duration::from_secs(20))?;
+        wait_port(native_port, Duration::from_secs(20))?;
+
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_string_lossy() }),
+        );
+        caps.insert("browserName".into(), serde_json::json!("wry"));
+        let client = ClientBuilder::rustls()?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("connecting to tauri-driver")?;
+        Ok(App {
+            client,
+            driver: guard.0.take().unwrap(),
+            data_dir,
+        })
+    }
+
+    /// Wait for an element by CSS selector.
+    pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("element {css} did not appear"))
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
+    /// Wait until the element's text contains `needle`.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if let Ok(t) = el.text().await {
+                    if t.contains(needle) {
+                        return Ok(t);
+                    }
+                    if start.elapsed() > Duration::from_secs(20) {
+                        bail!("{css} shows {t:?}, never {needle:?}");
+                    }
+                }
+            } else if start.elapsed() > Duration::from_secs(20) {
+                bail!("{css} never appeared (waiting for {needle:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        el.clear().await?;
+        el.send_keys(text).await?;
+        Ok(())
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.find(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Save a screenshot of the window and return the decoded image.
+    pub async fn screenshot(&self, name: &str) -> Result<image::RgbaImage> {
+        let png = self.client.screenshot().await?;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../out");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{name}.png")), &png)?;
+        Ok(image::load_from_memory(&png)?.to_rgba8())
+    }
+
+    pub async fn close(mut self) -> Result<()> {
+        let _ = self.client.clone().close().await;
+        stop_driver(&mut self.driver);
+        Ok(())
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        stop_driver(&mut self.driver);
+    }
+}
+
+struct DriverGuard(Option<Child>);
+impl Drop for DriverGuard {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            stop_driver(c);
+        }
+    }
+}
+
+/// SIGTERM, not SIGKILL: tauri-driver must stop its WebKitWebDriver child.
+fn stop_driver(c: &mut Child) {
+    if let Ok(Some(_)) = c.try_wait() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &c.id().to_string()])
+        .status();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(_)) = c.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+}
+
+/// A screenshot is "not blank" when it has many colours and real contrast.
+pub fn is_blank(img: &image::RgbaImage) -> bool {
+    let mut colours = std::collections::HashSet::new();
+    let (mut min, mut max) = (255u8, 0u8);
+    for p in img.pixels().step_by(7) {
+        colours.insert([p[0], p[1], p[2]]);
+        let l = ((p[0] as u32 * 3 + p[1] as u32 * 6 + p[2] as u32) / 10) as u8;
+        min = min.min(l);
+        max = max.max(l);
+    }
+    colours.len() < 16 || max.saturating_sub(min) < 100
+}
+
+/// JavaScript run in the page: draws the given Chinese text and an unassigned
+/// code point (which every font shows as a missing-glyph box) with the page's
+/// font, and returns how many of the text's characters look exactly like the box.
+pub const MISSING_GLYPH_PROBE: &str = r#"
+const text = arguments[0];
+const font = getComputedStyle(document.body).fontSize + ' ' + getComputedStyle(document.body).fontFamily;
+function draw(ch) {
+  const c = document.createElement('canvas'); c.width = 40; c.height = 40;
+  const g = c.getContext('2d'); g.font = font; g.fillStyle = '#000'; g.textBaseline = 'top';
+  g.fillText(ch, 4, 4);
+  return Array.from(g.getImageData(0, 0, 40, 40).data).join(',');
+}
+const tofu = draw('\u{E0FFF}');
+let boxes = 0;
+for (const ch of text) { if (draw(ch) === tofu) boxes++; }
+return boxes;
+"#;

@@ -1,0 +1,6 @@
+import { createApp } from "vue";
+import App from "./App.vue";
+import "./style.css";
+
+document.documentElement.lang = "zh-CN";
+createApp(App).mount("#app");

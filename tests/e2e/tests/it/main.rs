@@ -1,0 +1,4 @@
+//! End-to-end tests in the real window (one test binary, modules inside).
+//! `xvfb-run -a cargo test -p e2e -- --test-threads=1`
+
+mod foundation;

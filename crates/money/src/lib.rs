@@ -267,21 +267,20 @@ mod ts {
         ($t:ty) => {
             impl ts_rs::TS for $t {
                 type WithoutGenerics = Self;
-                type OptionInnerType = Self;
                 fn name() -> String {
                     "string".into()
                 }
                 fn inline() -> String {
                     "string".into()
                 }
+                fn inline_flattened() -> String {
+                    panic!("a decimal string cannot be flattened")
+                }
                 fn decl() -> String {
-                    unreachable!("primitive")
+                    panic!("a decimal string has no declaration")
                 }
                 fn decl_concrete() -> String {
-                    unreachable!("primitive")
-                }
-                fn inline_flattened() -> String {
-                    unreachable!("primitive")
+                    panic!("a decimal string has no declaration")
                 }
             }
         };

@@ -1,0 +1,442 @@
+//! Cashier accounts (argon2id password hashes, roles, lock-out) and 9001 sign-ins.
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::audit::append_in;
+use crate::error::{AuthError, Error, Result};
+use crate::{fmt_time, parse_time, Ledger};
+
+/// Failed password attempts before an account is locked.
+pub const MAX_FAILED_ATTEMPTS: u32 = 5;
+/// How long a lock-out lasts.
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Cashier,
+    Supervisor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Cashier => "cashier",
+            Role::Supervisor => "supervisor",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Role> {
+        match s {
+            "cashier" => Ok(Role::Cashier),
+            "supervisor" => Ok(Role::Supervisor),
+            other => Err(Error::Invalid(format!(
+                "role must be cashier or supervisor, not {other:?}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub failed_attempts: u32,
+    pub locked_until: Option<NaiveDateTime>,
+}
+
+/// A 9001 sign-in of one operator on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    pub operator_id: String,
+    pub day: NaiveDate,
+    pub sign_no: String,
+    pub sign_time: String,
+    pub signed_out_at: Option<String>,
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Invalid(format!("password hashing failed: {e}")))
+}
+
+fn password_matches(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn validate_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > 20
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::Invalid(format!(
+            "operator id must be 1–20 ASCII letters, digits, '-' or '_': {id:?}"
+        )));
+    }
+    Ok(())
+}
+
+impl Ledger {
+    /// Create a cashier account. The password is stored only as an argon2id hash.
+    pub async fn create_operator(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+        now: NaiveDateTime,
+    ) -> Result<Operator> {
+        validate_id(id)?;
+        if password.chars().count() < 6 {
+            return Err(Error::Invalid(
+                "password must have at least 6 characters".into(),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(Error::Invalid("operator name is empty".into()));
+        }
+        let hash = hash_password(password)?;
+        let mut tx = self.write_tx().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM operators WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(Error::Conflict(format!("operator {id} already exists")));
+        }
+        sqlx::query(
+            "INSERT INTO operators (id, name_enc, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(self.key().seal(name))
+        .bind(role.as_str())
+        .bind(&hash)
+        .bind(fmt_time(now))
+        .execute(&mut *tx)
+        .await?;
+        append_in(
+            &mut tx,
+            id,
+            "operator.create",
+            &serde_json::json!({"operator": id, "role": role.as_str()}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Operator {
+            id: id.into(),
+            name: name.into(),
+            role,
+            active: true,
+            failed_attempts: 0,
+            locked_until: None,
+        })
+    }
+
+    /// Change a password (audited).
+    pub async fn set_password(&self, id: &str, password: &str, now: NaiveDateTime) -> Result<()> {
+        if password.chars().count() < 6 {
+            return Err(Error::Invalid(
+                "password must have at least 6 characters".into(),
+            ));
+        }
+        let hash = hash_password(password)?;
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE operators SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(&hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(AuthError::UnknownOperator(id.into()).into());
+        }
+        append_in(
+            &mut tx,
+            id,
+            "operator.password",
+            &serde_json::json!({"operator": id}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn operator(&self, id: &str) -> Result<Option<Operator>> {
+        let row = sqlx::query(
+            "SELECT id, name_enc, role, active, failed_attempts, locked_until FROM operators WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| self.row_to_operator(&r)).transpose()
+    }
+
+    pub async fn operators(&self) -> Result<Vec<Operator>> {
+        let rows = sqlx::query(
+            "SELECT id, name_enc, role, active, failed_attempts, locked_until FROM operators ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| self.row_to_operator(r)).collect()
+    }
+
+    fn row_to_operator(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Operator> {
+        let locked: Option<String> = r.get(5);
+        Ok(Operator {
+            id: r.get(0),
+            name: self.key().open(&r.get::<String, _>(1))?,
+            role: Role::parse(&r.get::<String, _>(2))?,
+            active: r.get::<i64, _>(3) != 0,
+            failed_attempts: r.get::<i64, _>(4) as u32,
+            locked_until: locked.map(|s| parse_time(&s)).transpose()?,
+        })
+    }
+
+    /// Check a password. After [`MAX_FAILED_ATTEMPTS`] wrong passwords in a row the
+    /// account is locked for [`LOCKOUT_MINUTES`]; a correct password resets the count.
+    /// Every outcome is audited.
+    pub async fn verify_password(
+        &self,
+        id: &str,
+        password: &str,
+        now: NaiveDateTime,
+    ) -> Result<Operator> {
+        let row = sqlx::query("SELECT password_hash FROM operators WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else {
+            self.audit(
+                id,
+                "auth.unknown",
+                &serde_json::json!({"operator": id}),
+                now,
+            )
+            .await?;
+            return Err(AuthError::UnknownOperator(id.into()).into());
+        };
+        let hash: String = row.get(0);
+        // Hash outside the write lock (argon2 is deliberately slow).
+        let good = password_matches(&hash, password);
+        let mut tx = self.write_tx().await?;
+        let r = sqlx::query(
+            "SELECT id, name_enc, role, active, failed_attempts, locked_until FROM operators WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let op = self.row_to_operator(&r)?;
+        if !op.active {
+            return Err(AuthError::Disabled(id.into()).into());
+        }
+        if let Some(until) = op.locked_until {
+            if until > now {
+                append_in(
+                    &mut tx,
+                    id,
+                    "auth.locked",
+                    &serde_json::json!({"operator": id}),
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(AuthError::Locked { until }.into());
+            }
+        }
+        if good {
+            sqlx::query(
+                "UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = ?",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            append_in(
+                &mut tx,
+                id,
+                "auth.ok",
+                &serde_json::json!({"operator": id}),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Operator {
+                failed_attempts: 0,
+                locked_until: None,
+                ..op
+            })
+        } else {
+            // A lock that expired starts a fresh count.
+            let base = if op.locked_until.is_some() {
+                0
+            } else {
+                op.failed_attempts
+            };
+            let failed = base + 1;
+            let locked_until = (failed >= MAX_FAILED_ATTEMPTS)
+                .then(|| now + chrono::Duration::minutes(LOCKOUT_MINUTES));
+            sqlx::query("UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE id = ?")
+                .bind(if locked_until.is_some() {
+                    0
+                } else {
+                    failed as i64
+                })
+                .bind(locked_until.map(fmt_time))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            append_in(
+                &mut tx,
+                id,
+                if locked_until.is_some() {
+                    "auth.lockout"
+                } else {
+                    "auth.fail"
+                },
+                &serde_json::json!({"operator": id, "failed": failed}),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            match locked_until {
+                Some(until) => Err(AuthError::Locked { until }.into()),
+                None => Err(AuthError::WrongPassword {
+                    remaining: MAX_FAILED_ATTEMPTS - failed,
+                }
+                .into()),
+            }
+        }
+    }
+
+    /// A supervisor's confirmation (refunds, voids): the password must match and
+    /// the role must be supervisor.
+    pub async fn confirm_supervisor(
+        &self,
+        id: &str,
+        password: &str,
+        now: NaiveDateTime,
+    ) -> Result<Operator> {
+        let op = self.verify_password(id, password, now).await?;
+        if op.role != Role::Supervisor {
+            return Err(AuthError::NotSupervisor(id.into()).into());
+        }
+        Ok(op)
+    }
+
+    /// The 9001 sign-in of `operator` on `day`, if any.
+    pub async fn sign_in_for(&self, operator: &str, day: NaiveDate) -> Result<Option<SignIn>> {
+        let row = sqlx::query(
+            "SELECT operator_id, day, sign_no, sign_time, signed_out_at FROM sign_ins WHERE operator_id = ? AND day = ?",
+        )
+        .bind(operator)
+        .bind(day.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| SignIn {
+            operator_id: r.get(0),
+            day,
+            sign_no: r.get(2),
+            sign_time: r.get(3),
+            signed_out_at: r.get(4),
+        }))
+    }
+
+    /// Record the sign_no of a 9001 answer (one per operator and day; a second
+    /// sign-in the same day replaces it, e.g. after a sign-out).
+    pub async fn record_sign_in(
+        &self,
+        operator: &str,
+        day: NaiveDate,
+        sign_no: &str,
+        sign_time: &str,
+        now: NaiveDateTime,
+    ) -> Result<SignIn> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO sign_ins (operator_id, day, sign_no, sign_time) VALUES (?, ?, ?, ?)
+             ON CONFLICT(operator_id, day) DO UPDATE SET sign_no = excluded.sign_no,
+               sign_time = excluded.sign_time, signed_out_at = NULL",
+        )
+        .bind(operator)
+        .bind(day.to_string())
+        .bind(sign_no)
+        .bind(sign_time)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.message().contains("FOREIGN KEY") => {
+                Error::Auth(AuthError::UnknownOperator(operator.into()))
+            }
+            other => Error::Db(other),
+        })?;
+        append_in(
+            &mut tx,
+            operator,
+            "signin.9001",
+            &serde_json::json!({"day": day.to_string(), "sign_no": sign_no}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SignIn {
+            operator_id: operator.into(),
+            day,
+            sign_no: sign_no.into(),
+            sign_time: sign_time.into(),
+            signed_out_at: None,
+        })
+    }
+
+    /// Mark the day's sign-in as signed out (the 9002 itself may be queued).
+    pub async fn record_sign_out(
+        &self,
+        operator: &str,
+        day: NaiveDate,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE sign_ins SET signed_out_at = ? WHERE operator_id = ? AND day = ? AND signed_out_at IS NULL",
+        )
+        .bind(fmt_time(now))
+        .bind(operator)
+        .bind(day.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound(format!(
+                "open sign-in of {operator} on {day}"
+            )));
+        }
+        append_in(
+            &mut tx,
+            operator,
+            "signout",
+            &serde_json::json!({"day": day.to_string()}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,686 @@
+//! Ledger behaviour on real SQLite files.
+use chrono::{NaiveDate, NaiveDateTime};
+use ledger::*;
+use money::Fen;
+use serde_json::json;
+use sqlx::Connection;
+
+fn t(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+async fn fresh() -> (tempfile::TempDir, Ledger, LedgerKey) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = LedgerKey::load_or_create(&dir.path().join("ledger.key")).unwrap();
+    let l = Ledger::open(&dir.path().join("ledger.db"), &key)
+        .await
+        .unwrap();
+    (dir, l, key)
+}
+
+async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_text_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.db");
+    std::fs::write(&p, "这不是数据库 — just some notes\n".repeat(50)).unwrap();
+    let before = std::fs::read(&p).unwrap();
+    let err = Ledger::open(&p, &LedgerKey::generate()).await.unwrap_err();
+    assert_eq!(err.code(), "ledger_not_sqlite", "{err}");
+    assert!(err.to_string().contains("not a Yibao ledger"));
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_refused_and_left_untouched() {
+    let (dir, l, key) = fresh().await;
+    l.create_operator(
+        "c1",
+        "收银员甲",
+        Role::Cashier,
+        "secret-1",
+        t("2026-11-25 08:00:00"),
+    )
+    .await
+    .unwrap();
+    l.close().await;
+    let p = dir.path().join("ledger.db");
+    // Checkpoint so everything is in the main file, then smash pages after the header.
+    {
+        let mut c = raw(&p).await;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    let mut bytes = std::fs::read(&p).unwrap();
+    for b in bytes.iter_mut().skip(100).take(3000) {
+        *b = 0xA5;
+    }
+    std::fs::write(&p, &bytes).unwrap();
+    let err = Ledger::open(&p, &key).await.unwrap_err();
+    assert!(
+        matches!(err.code(), "ledger_corrupt" | "ledger_not_sqlite"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&p).unwrap(), bytes, "never overwritten");
+}
+
+#[tokio::test]
+async fn the_wrong_key_is_refused_and_the_key_file_is_private() {
+    let (dir, l, _key) = fresh().await;
+    l.close().await;
+    let err = Ledger::open(&dir.path().join("ledger.db"), &LedgerKey::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ledger_wrong_key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("ledger.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Reading the same key file again gives the same key.
+    let k2 = LedgerKey::load_or_create(&dir.path().join("ledger.key")).unwrap();
+    Ledger::open(&dir.path().join("ledger.db"), &k2)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn personal_data_is_not_stored_in_clear() {
+    let (dir, l, key) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "王收银", Role::Cashier, "secret-1", now)
+        .await
+        .unwrap();
+    let mut ck = CheckoutRecord::new("ck-1", "c1", "resolved", now);
+    ck.person = Some(json!({"psn_name": "李四海", "certno": "440301195501011234"}));
+    l.save_checkout(&ck, "c1", now).await.unwrap();
+    l.close().await;
+    let mut c = raw(&dir.path().join("ledger.db")).await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let bytes = std::fs::read(dir.path().join("ledger.db")).unwrap();
+    let hay = String::from_utf8_lossy(&bytes);
+    for secret in ["李四海", "440301195501011234", "王收银"] {
+        assert!(!hay.contains(secret), "{secret} found in clear");
+    }
+    let l = Ledger::open(&dir.path().join("ledger.db"), &key)
+        .await
+        .unwrap();
+    let back = l.checkout("ck-1").await.unwrap().unwrap();
+    assert_eq!(back.person.unwrap()["psn_name"], "李四海");
+    assert_eq!(l.operator("c1").await.unwrap().unwrap().name, "王收银");
+}
+
+#[tokio::test]
+async fn passwords_are_hashed_and_lock_out_after_five_failures() {
+    let (dir, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("s1", "主管", Role::Supervisor, "super-pass", now)
+        .await
+        .unwrap();
+    l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.create_operator("c1", "x", Role::Cashier, "cash-pass", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "conflict"
+    );
+    assert_eq!(
+        l.create_operator("c2", "x", Role::Cashier, "123", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation"
+    );
+    let mut c = raw(&dir.path().join("ledger.db")).await;
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = 's1'")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("super-pass"));
+
+    assert_eq!(
+        l.verify_password("s1", "super-pass", now)
+            .await
+            .unwrap()
+            .role,
+        Role::Supervisor
+    );
+    // A cashier cannot confirm a refund.
+    let e = l
+        .confirm_supervisor("c1", "cash-pass", now)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "not_supervisor");
+    assert!(e.message_zh().contains("不是主管"));
+    for i in 1..=4 {
+        let e = l.verify_password("s1", "wrong", now).await.unwrap_err();
+        assert!(
+            matches!(e, Error::Auth(AuthError::WrongPassword { remaining }) if remaining == 5 - i)
+        );
+    }
+    let e = l.verify_password("s1", "wrong", now).await.unwrap_err();
+    assert_eq!(e.code(), "locked");
+    // Locked even with the right password …
+    let e = l
+        .verify_password("s1", "super-pass", t("2026-11-25 08:10:00"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "locked");
+    // … until the lock-out ends.
+    l.verify_password("s1", "super-pass", t("2026-11-25 08:16:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        l.verify_password("nobody", "x", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "unknown_operator"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_per_operator_and_day() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
+        .await
+        .unwrap();
+    assert!(l.sign_in_for("c1", day).await.unwrap().is_none());
+    l.record_sign_in("c1", day, "359754", "2026-11-25 08:00:00", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.sign_in_for("c1", day).await.unwrap().unwrap().sign_no,
+        "359754"
+    );
+    assert!(l
+        .sign_in_for("c1", day.succ_opt().unwrap())
+        .await
+        .unwrap()
+        .is_none());
+    l.record_sign_out("c1", day, now).await.unwrap();
+    assert!(l
+        .sign_in_for("c1", day)
+        .await
+        .unwrap()
+        .unwrap()
+        .signed_out_at
+        .is_some());
+    assert_eq!(
+        l.record_sign_in("ghost", day, "1", "x", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "unknown_operator"
+    );
+}
+
+#[tokio::test]
+async fn msgids_never_repeat_across_restarts() {
+    let (dir, l, key) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let m = l.next_msgid("H44030300001", now).await.unwrap();
+        assert_eq!(m.len(), 30);
+        assert!(m.starts_with("H4403030000120261125080000"));
+        assert!(seen.insert(m));
+    }
+    l.close().await;
+    let l = Ledger::open(&dir.path().join("ledger.db"), &key)
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        assert!(seen.insert(l.next_msgid("H44030300001", now).await.unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn calls_are_recorded_before_sending_and_open_ones_are_listed() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
+        .await
+        .unwrap();
+    l.save_checkout(
+        &CheckoutRecord::new("ck", "c1", "presettled", now),
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    let m1 = l
+        .begin_call(
+            "H44030300001",
+            Some("ck"),
+            None,
+            "2207",
+            None,
+            &json!({"data": {"psn_no": "1"}}),
+            "c1",
+            now,
+        )
+        .await
+        .unwrap();
+    let m2 = l
+        .begin_call(
+            "H44030300001",
+            Some("ck"),
+            None,
+            "1101",
+            None,
+            &json!({}),
+            "c1",
+            now,
+        )
+        .await
+        .unwrap();
+    l.finish_call(
+        &m2,
+        CallState::Ok,
+        Some(&json!({"baseinfo": {}})),
+        None,
+        None,
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    let open = l.open_calls(&["2207", "2208"]).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].msgid, m1);
+    assert_eq!(open[0].state, CallState::Pending);
+    l.finish_call(
+        &m1,
+        CallState::InDoubt,
+        None,
+        Some("timeout"),
+        Some("超时"),
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        l.open_calls(&["2207"]).await.unwrap()[0].state,
+        CallState::InDoubt
+    );
+    l.resolve_call(&m1, CallState::Reversed, "2601 ok", "c1", now)
+        .await
+        .unwrap();
+    assert!(l.open_calls(&["2207"]).await.unwrap().is_empty());
+}
+
+fn settlement(
+    ck: &str,
+    msgid: &str,
+    setl_id: &str,
+    kind: SettlementKind,
+    sign: i64,
+) -> SettlementRecord {
+    SettlementRecord {
+        setl_id: setl_id.into(),
+        checkout_id: ck.into(),
+        msgid: msgid.into(),
+        kind,
+        orig_setl_id: (kind == SettlementKind::Cancel).then(|| "S1".to_string()),
+        psn_no: "P1".into(),
+        mdtrt_id: "M1".into(),
+        insutype: Some("310".into()),
+        clr_type: Some("11".into()),
+        clr_optins: Some("440300".into()),
+        clr_way: Some("1".into()),
+        medfee_sumamt: Fen(10_000 * sign),
+        fund_pay_sumamt: Fen(6_000 * sign),
+        acct_pay: Fen(3_000 * sign),
+        acct_mulaid_pay: Fen(0),
+        psn_cash_pay: Fen(1_000 * sign),
+        hosp_part_amt: Fen(0),
+        balc: Some(Fen(50_000)),
+        setl_time: Some("2026-11-25 08:01:00".into()),
+        cancelled_by: None,
+        response: json!({"setlinfo": {}}),
+    }
+}
+
+#[tokio::test]
+async fn settlement_refund_and_totals() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
+        .await
+        .unwrap();
+    let mut ck = CheckoutRecord::new("ck", "c1", "presettled", now);
+    l.save_checkout(&ck, "c1", now).await.unwrap();
+    let m = l
+        .begin_call(
+            "H44030300001",
+            Some("ck"),
+            None,
+            "2207",
+            None,
+            &json!({}),
+            "c1",
+            now,
+        )
+        .await
+        .unwrap();
+    ck.state = "settled".into();
+    ck.setl_id = Some("S1".into());
+    let pays = [
+        NewPayment {
+            checkout_id: "ck".into(),
+            setl_id: Some("S1".into()),
+            channel: PaymentChannel::Fund,
+            amount: Fen(6000),
+            given: None,
+            change: None,
+            reference: None,
+            note: None,
+        },
+        NewPayment {
+            checkout_id: "ck".into(),
+            setl_id: Some("S1".into()),
+            channel: PaymentChannel::Account,
+            amount: Fen(3000),
+            given: None,
+            change: None,
+            reference: None,
+            note: None,
+        },
+    ];
+    l.record_settlement(
+        &settlement("ck", &m, "S1", SettlementKind::Settle, 1),
+        &pays,
+        &ck,
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(l.call(&m).await.unwrap().unwrap().state, CallState::Ok);
+    // Recording the same setl_id twice is refused.
+    assert_eq!(
+        l.record_settlement(
+            &settlement("ck", &m, "S1", SettlementKind::Settle, 1),
+            &[],
+            &ck,
+            "c1",
+            now
+        )
+        .await
+        .unwrap_err()
+        .code(),
+        "conflict"
+    );
+    ck.state = "done".into();
+    l.record_payment(
+        &NewPayment {
+            checkout_id: "ck".into(),
+            setl_id: Some("S1".into()),
+            channel: PaymentChannel::Cash,
+            amount: Fen(1000),
+            given: Some(Fen(2000)),
+            change: Some(Fen(1000)),
+            reference: None,
+            note: None,
+        },
+        Some(&ck),
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    let tot = l.totals().await.unwrap();
+    assert_eq!(
+        (tot.settle_count, tot.medfee_sumamt, tot.collected_cash),
+        (1, Fen(10_000), Fen(1000))
+    );
+
+    let m2 = l
+        .begin_call(
+            "H44030300001",
+            Some("ck"),
+            None,
+            "2208",
+            None,
+            &json!({}),
+            "c1",
+            now,
+        )
+        .await
+        .unwrap();
+    ck.state = "refunded".into();
+    l.record_settlement(
+        &settlement("ck", &m2, "S1-R", SettlementKind::Cancel, -1),
+        &[],
+        &ck,
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    l.record_payment(
+        &NewPayment {
+            checkout_id: "ck".into(),
+            setl_id: Some("S1-R".into()),
+            channel: PaymentChannel::Cash,
+            amount: Fen(-1000),
+            given: None,
+            change: None,
+            reference: None,
+            note: Some("退现金".into()),
+        },
+        None,
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    let tot = l.totals().await.unwrap();
+    assert_eq!((tot.settle_count, tot.cancel_count), (1, 1));
+    assert_eq!(
+        (tot.medfee_sumamt, tot.acct_pay, tot.collected_cash),
+        (Fen(0), Fen(0), Fen(0))
+    );
+    assert_eq!(
+        l.settlement("S1")
+            .await
+            .unwrap()
+            .unwrap()
+            .cancelled_by
+            .as_deref(),
+        Some("S1-R")
+    );
+    assert_eq!(l.payments_of_checkout("ck").await.unwrap().len(), 4);
+    assert!(l.verify_audit().await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn outbox_replays_in_order_and_only_one_drainer_holds_the_lease() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    let a = l
+        .enqueue("signout", None, &json!({"n": 1}), "c1", now)
+        .await
+        .unwrap();
+    let b = l
+        .enqueue("signout", None, &json!({"n": 2}), "c1", now)
+        .await
+        .unwrap();
+    assert!(a.seq < b.seq && a.id != b.id);
+    assert_eq!(l.outbox_head().await.unwrap().unwrap().id, a.id);
+    assert!(l
+        .acquire_outbox_lease("p1", now, t("2026-11-25 08:01:00"))
+        .await
+        .unwrap());
+    assert!(!l
+        .acquire_outbox_lease("p2", now, t("2026-11-25 08:01:00"))
+        .await
+        .unwrap());
+    // Expired lease can be taken over.
+    assert!(l
+        .acquire_outbox_lease("p2", t("2026-11-25 08:02:00"), t("2026-11-25 08:03:00"))
+        .await
+        .unwrap());
+    l.outbox_attempt(&a.id, now).await.unwrap();
+    l.outbox_retry_later(&a.id, "网络不可达", t("2026-11-25 08:00:02"), now)
+        .await
+        .unwrap();
+    let head = l.outbox_head().await.unwrap().unwrap();
+    assert_eq!((head.id.as_str(), head.attempts), (a.id.as_str(), 1));
+    assert_eq!(head.last_error.as_deref(), Some("网络不可达"));
+    l.outbox_attempt(&a.id, now).await.unwrap();
+    l.outbox_done(&a.id, &json!({"ok": true}), None, "c1", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.outbox_done(&a.id, &json!({}), None, "c1", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "conflict"
+    );
+    assert_eq!(l.outbox_head().await.unwrap().unwrap().id, b.id);
+    l.outbox_fail(&b.id, "电子凭证二维码已过期", "c1", now)
+        .await
+        .unwrap();
+    assert!(l.outbox_head().await.unwrap().is_none());
+    l.outbox_retry_now(&b.id, "c1", now).await.unwrap();
+    assert_eq!(l.outbox_head().await.unwrap().unwrap().id, b.id);
+    assert_eq!(l.outbox(true).await.unwrap().len(), 2);
+    assert_eq!(l.outbox(false).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn audit_verify_finds_edited_and_deleted_entries() {
+    let (dir, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    for i in 0..6 {
+        l.audit("c1", "test.step", &json!({"i": i, "金额": "12.30"}), now)
+            .await
+            .unwrap();
+    }
+    let rep = l.verify_audit().await.unwrap();
+    assert!(rep.ok && rep.entries == 6, "{rep:?}");
+    // The log refuses edits through SQL …
+    let p = dir.path().join("ledger.db");
+    let mut c = raw(&p).await;
+    assert!(
+        sqlx::query("UPDATE audit_log SET actor = 'x' WHERE seq = 2")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(&mut c)
+        .await
+        .is_err());
+    // … and someone who drops the guard is still caught.
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query(r#"UPDATE audit_log SET detail_json = '{"i":2,"金额":"1.23"}' WHERE seq = 3"#)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let rep = l.verify_audit().await.unwrap();
+    assert!(!rep.ok);
+    assert_eq!(rep.problems[0].seq, 3);
+    assert_eq!(rep.problems[0].kind, "edited");
+
+    sqlx::query("DELETE FROM audit_log WHERE seq = 5")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let rep = l.verify_audit().await.unwrap();
+    assert!(
+        rep.problems
+            .iter()
+            .any(|p| p.seq == 6 && p.kind == "broken_link"),
+        "{rep:?}"
+    );
+
+    sqlx::query("DELETE FROM audit_log WHERE seq = 6")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let rep = l.verify_audit().await.unwrap();
+    assert!(
+        rep.problems.iter().any(|p| p.kind == "truncated"),
+        "{rep:?}"
+    );
+}
+
+#[tokio::test]
+async fn receipts_and_adjustments() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
+        .await
+        .unwrap();
+    l.save_checkout(&CheckoutRecord::new("ck", "c1", "done", now), "c1", now)
+        .await
+        .unwrap();
+    assert!(l.receipt_json("S9").await.unwrap().is_none());
+    l.save_receipt("S9", "ck", "settlement", &json!({"total": "12.30"}), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.receipt_json("S9").await.unwrap().unwrap()["total"],
+        "12.30"
+    );
+    l.set_print_status("S9", "printed", "c1", now)
+        .await
+        .unwrap();
+    let id = l
+        .add_adjustment("ck", Fen(-250), "结算与预估差额：退还患者", "c1", now)
+        .await
+        .unwrap();
+    assert_eq!(l.adjustments(true).await.unwrap().len(), 1);
+    l.resolve_adjustment(
+        id,
+        &NewPayment {
+            checkout_id: "ck".into(),
+            setl_id: None,
+            channel: PaymentChannel::Cash,
+            amount: Fen(-250),
+            given: None,
+            change: None,
+            reference: None,
+            note: None,
+        },
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(l.adjustments(true).await.unwrap().is_empty());
+    assert_eq!(l.totals().await.unwrap().collected_cash, Fen(-250));
+}

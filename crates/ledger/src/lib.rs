@@ -30,6 +30,9 @@ use chrono::NaiveDateTime;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+/// Re-exported so callers pass the same time type.
+pub use chrono;
+
 pub use audit::{AuditEntry, AuditProblem, AuditReport};
 pub use calls::{CallState, CenterCall};
 pub use checkouts::{

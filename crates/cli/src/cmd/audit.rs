@@ -1,13 +1,182 @@
+//! `yibao audit verify|list` and `yibao user add|list|passwd`.
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
-#[derive(clap::Args)]
-pub struct UserArgs {}
+use anyhow::Context;
+use ledger::chrono::Local;
+use ledger::{Ledger, LedgerKey, Role};
 
-pub fn run(_a: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`yibao audit` is not built yet")
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    cmd: AuditCmd,
 }
-pub fn run_user(_a: UserArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`yibao user` is not built yet")
+
+#[derive(clap::Subcommand)]
+enum AuditCmd {
+    /// Walk the SM3 hash chain; exit 1 and list the problems if any entry was edited or deleted.
+    Verify(DbArgs),
+    /// Print audit entries as JSON lines.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only entries after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+pub struct DbArgs {
+    /// The ledger database file.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The SM4 key file for personal data (default: `<db>.key`, created 0600 if missing).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+impl DbArgs {
+    pub fn key_path(&self) -> PathBuf {
+        self.key
+            .clone()
+            .unwrap_or_else(|| LedgerKey::default_path_for(&self.db))
+    }
+}
+
+/// Open (create) the ledger and its key file.
+pub async fn open_ledger(db: &Path, key: Option<&Path>) -> anyhow::Result<Ledger> {
+    let key_path = key
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| LedgerKey::default_path_for(db));
+    let key = LedgerKey::load_or_create(&key_path)?;
+    Ok(Ledger::open(db, &key).await?)
+}
+
+#[derive(clap::Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    cmd: UserCmd,
+}
+
+#[derive(clap::Subcommand)]
+enum UserCmd {
+    /// Create a cashier account; the password is read from standard input.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// cashier or supervisor
+        #[arg(long, value_parser = ["cashier", "supervisor"])]
+        role: String,
+        /// Read the password from standard input (first line). Required: passwords are never arguments.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts as JSON.
+    List(DbArgs),
+    /// Check a password (read from stdin); exit 0 when it matches.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
+    let pw = s.lines().next().unwrap_or("").to_string();
+    anyhow::ensure!(!pw.is_empty(), "no password on standard input");
+    Ok(pw)
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async move {
+        match a.cmd {
+            AuditCmd::Verify(db) => {
+                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                let rep = l.verify_audit().await?;
+                println!("{}", serde_json::to_string_pretty(&rep)?);
+                if rep.ok {
+                    eprintln!("审计日志完整：{} 条记录", rep.entries);
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    for p in &rep.problems {
+                        eprintln!("审计日志第 {} 条异常（{}）：{}", p.seq, p.kind, p.detail);
+                    }
+                    Ok(ExitCode::from(1))
+                }
+            }
+            AuditCmd::List { db, after, limit } => {
+                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                for e in l.audit_entries(after, limit).await? {
+                    println!("{}", serde_json::to_string(&e)?);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+pub fn run_user(a: UserArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async move {
+        let now = Local::now().naive_local();
+        match a.cmd {
+            UserCmd::Add {
+                db,
+                id,
+                name,
+                role,
+                password_stdin,
+            } => {
+                anyhow::ensure!(
+                    password_stdin,
+                    "pass --password-stdin and the password on standard input (never as an argument)"
+                );
+                let pw = read_password()?;
+                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                let op = l
+                    .create_operator(&id, &name, Role::parse(&role)?, &pw, now)
+                    .await?;
+                println!("{}", serde_json::to_string(&op)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            UserCmd::List(db) => {
+                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                println!("{}", serde_json::to_string_pretty(&l.operators().await?)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            UserCmd::Check { db, id } => {
+                let pw = read_password()?;
+                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                match l.verify_password(&id, &pw, now).await {
+                    Ok(op) => {
+                        println!("{}", serde_json::to_string(&op)?);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(ledger::Error::Auth(e)) => {
+                        eprintln!("{}", e.message_zh());
+                        Ok(ExitCode::from(2))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    })
 }

@@ -1,0 +1,54 @@
+//! `yibao split` as a hospital script would call it.
+use std::process::Command;
+
+const FIX: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/reference/examples"
+);
+
+fn yibao() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yibao"))
+}
+
+#[test]
+fn split_prints_the_expected_json_for_b1a() {
+    let out = yibao()
+        .args(["split", &format!("{FIX}/bill-B1a.json")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{FIX}/bill-B1a.expected.json")).unwrap(),
+    )
+    .unwrap();
+    for (k, v) in want.as_object().unwrap() {
+        if k != "lines" {
+            assert_eq!(&got[k], v, "{k}");
+        }
+    }
+    for (i, l) in want["lines"].as_array().unwrap().iter().enumerate() {
+        for (k, v) in l.as_object().unwrap() {
+            assert_eq!(&got["lines"][i][k], v, "lines[{i}].{k}");
+        }
+    }
+    assert!(got["fallback_zh"].to_string().contains("个人账户余额不足"));
+}
+
+#[test]
+fn split_rejects_a_bad_line_naming_field_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(format!("{FIX}/bill-B1a.json"))
+        .unwrap()
+        .replacen(r#""chrgitm_lv": "02""#, r#""chrgitm_lv": "07""#, 1);
+    let p = dir.path().join("bad.json");
+    std::fs::write(&p, text).unwrap();
+    let out = yibao().arg("split").arg(&p).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lines[1].chrgitm_lv"), "{err}");
+}

@@ -52,3 +52,44 @@ fn split_rejects_a_bad_line_naming_field_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("lines[1].chrgitm_lv"), "{err}");
 }
+
+#[test]
+fn nhsa_parse_reads_every_vector_and_refuses_a_broken_one() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/reference/vectors"
+    );
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let infno = &name["openhis_mock_".len().."openhis_mock_".len() + 4];
+        let out = yibao()
+            .args(["nhsa", "parse", "--infno", infno])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    }
+    let t = tempfile::tempdir().unwrap();
+    let bad = t.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"infcode\":0,\"output\":{\"setlinfo\":{\"medfee_sumamt\":10,\"inscp_scp_amt\":9}}}",
+    )
+    .unwrap();
+    let out = yibao()
+        .args(["nhsa", "parse", "--infno", "2207"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("medfee_sumamt"));
+}

@@ -6,11 +6,13 @@
 //! The simulated center answers with this engine; the counter uses it for
 //! offline estimates and to check every answer the center gives.
 
+mod catalog;
 mod input;
 mod line;
 mod policy;
 mod settle;
 
+pub use catalog::{Catalog, CatalogItem};
 pub use input::{parse_line, BillInput, InputError};
 pub use line::{BillLine, ChargeClass, LineSplit};
 pub use policy::{PolicyBook, PolicyError, RegionKind, Rule, Situation, YearUsage};

@@ -235,3 +235,14 @@ fn the_demo_policy_book_gives_b1_parameters_for_an_employee_at_a_level_two_hospi
         billing::RegionKind::CrossProvince
     );
 }
+
+#[test]
+fn the_catalogue_is_searchable_by_pinyin_initials_and_name() {
+    let c = billing::Catalog::demo();
+    assert_eq!(c.search("amxl", 5)[0].name, "阿莫西林胶囊");
+    assert_eq!(c.search("AMXL", 5)[0].name, "阿莫西林胶囊");
+    assert_eq!(c.search("血常规", 5)[0].code, "002501000010000");
+    assert!(c.search("zzzzz", 5).is_empty());
+    let l = c.search("tbkw", 1)[0].line(Qty::parse("1").unwrap());
+    assert_eq!(l.split().preselfpay_amt, f("20.00"));
+}

@@ -1,1 +1,239 @@
-//! A simulated national medical insurance platform over real HTTP.
+//! A simulated national medical insurance platform (国家医疗保障信息平台) that
+//! speaks the published interface over real HTTP: the transactions of
+//! DOMAIN.md §1.5 on the service paths of §1.1, answering with the billing
+//! engine's figures and keeping persons, accounts, annual deductible and cap
+//! usage, visits, fee lines, settlements, reversals and reconciliation in its
+//! own SQLite file.
+//!
+//! Extra endpoints for demos and tests (not part of the national interface):
+//! `GET /sim/persons`, `GET /sim/persons/{psn_no}/qr[?format=png]`,
+//! `POST /sim/fault` (inject a fault into the next calls of one transaction).
+
+mod db;
+pub mod persons;
+pub mod qr;
+mod tx;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Json;
+use billing::{Catalog, PolicyBook};
+use money::Fen;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::{Row, SqlitePool};
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+/// What the simulated center is like.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// 就医地医保区划 of the hospitals it serves (and its clearing agency).
+    pub hospital_admdvs: String,
+    /// Hospital level for the ratio (1, 2, 3).
+    pub hosp_lv: u8,
+    /// How often a 医保码 changes.
+    pub qr_period_secs: i64,
+    /// How long a code stays valid after its period ends.
+    pub qr_grace_secs: i64,
+    pub policy: PolicyBook,
+    pub catalog: Catalog,
+    /// Refuse an outpatient settlement above this total (支付限额).
+    pub max_outpatient_fee: Fen,
+}
+
+impl Default for SimOptions {
+    fn default() -> SimOptions {
+        SimOptions {
+            hospital_admdvs: "440300".into(),
+            hosp_lv: 2,
+            qr_period_secs: 60,
+            qr_grace_secs: 30,
+            policy: PolicyBook::demo(),
+            catalog: Catalog::demo(),
+            max_outpatient_fee: Fen::yuan(20_000),
+        }
+    }
+}
+
+/// A fault to inject (for tests of the counter's failure handling).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Fault {
+    pub infno: String,
+    /// `error` (infcode −1 with `message`), `http500`, `hang_before` (never
+    /// processed, no answer for `delay_ms`), `hang_after` (processed and
+    /// committed, then no answer for `delay_ms`).
+    pub mode: String,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default = "default_delay")]
+    pub delay_ms: u64,
+    /// How many calls it affects.
+    #[serde(default = "one")]
+    pub count: u32,
+}
+fn default_delay() -> u64 {
+    30_000
+}
+fn one() -> u32 {
+    1
+}
+
+pub(crate) struct Sim {
+    pub pool: SqlitePool,
+    pub opts: SimOptions,
+    /// One transaction at a time: the center's books stay consistent.
+    pub lock: Mutex<()>,
+    pub faults: std::sync::Mutex<Vec<Fault>>,
+}
+
+/// Serve on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, db: &Path, opts: SimOptions) -> anyhow::Result<()> {
+    let app = router(db, opts).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Serve an already-built router (see [`router`]).
+pub async fn serve_router(listener: TcpListener, app: Router) -> anyhow::Result<()> {
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+pub use axum::Router;
+
+/// Bind, spawn the server on the current runtime and return its address.
+pub async fn spawn(addr: &str, db: &Path, opts: SimOptions) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let app = router(db, opts).await?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(local)
+}
+
+pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
+    let pool = db::open(db).await?;
+    let sim = Arc::new(Sim {
+        pool,
+        opts,
+        lock: Mutex::new(()),
+        faults: std::sync::Mutex::new(Vec::new()),
+    });
+    Ok(Router::new()
+        .route("/sim/health", get(|| async { "ok" }))
+        .route("/sim/persons", get(persons))
+        .route("/sim/persons/{psn_no}/qr", get(person_qr))
+        .route("/sim/fault", post(add_fault))
+        .fallback(envelope)
+        .with_state(sim))
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+impl Sim {
+    pub(crate) fn slot_now(&self) -> i64 {
+        qr::slot_of(chrono::Utc::now().timestamp(), self.opts.qr_period_secs)
+    }
+}
+
+async fn persons(State(sim): State<Arc<Sim>>) -> Response {
+    let rows = match sqlx::query(
+        "SELECT psn_no, name, certno, insutype, insu_stas, insuplc_admdvs, balc, activated, acct_owner, scenario, scenario_zh, secret FROM persons ORDER BY seq",
+    )
+    .fetch_all(&sim.pool)
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let slot = sim.slot_now();
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let secret: String = r.get("secret");
+            let insuplc: String = r.get("insuplc_admdvs");
+            json!({
+                "psn_no": r.get::<String, _>("psn_no"),
+                "name": r.get::<String, _>("name"),
+                "certno": r.get::<String, _>("certno"),
+                "insutype": r.get::<String, _>("insutype"),
+                "psn_insu_stas": r.get::<String, _>("insu_stas"),
+                "insuplc_admdvs": insuplc,
+                "balance": Fen(r.get::<i64, _>("balc")).to_string(),
+                "activated": r.get::<bool, _>("activated"),
+                "acct_owner": r.get::<Option<String>, _>("acct_owner"),
+                "scenario": r.get::<String, _>("scenario"),
+                "scenario_zh": r.get::<String, _>("scenario_zh"),
+                "qr": qr::code_for(&secret, slot, &insuplc),
+            })
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+#[derive(Deserialize)]
+struct QrQuery {
+    format: Option<String>,
+}
+
+async fn person_qr(
+    State(sim): State<Arc<Sim>>,
+    UrlPath(psn_no): UrlPath<String>,
+    Query(q): Query<QrQuery>,
+) -> Response {
+    let row = sqlx::query("SELECT secret, insuplc_admdvs FROM persons WHERE psn_no = ?")
+        .bind(&psn_no)
+        .fetch_optional(&sim.pool)
+        .await;
+    let Ok(Some(row)) = row else {
+        return (StatusCode::NOT_FOUND, format!("no demo person {psn_no}")).into_response();
+    };
+    let code = qr::code_for(
+        &row.get::<String, _>(0),
+        sim.slot_now(),
+        &row.get::<String, _>(1),
+    );
+    if q.format.as_deref() == Some("png") {
+        ([(header::CONTENT_TYPE, "image/png")], qr::png(&code, 8)).into_response()
+    } else {
+        code.into_response()
+    }
+}
+
+async fn add_fault(State(sim): State<Arc<Sim>>, Json(f): Json<Fault>) -> Response {
+    sim.faults.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+    "ok".into_response()
+}
+
+impl Sim {
+    fn take_fault(&self, infno: &str) -> Option<Fault> {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let i = faults.iter().position(|f| f.infno == infno)?;
+        let f = faults[i].clone();
+        if faults[i].count <= 1 {
+            faults.remove(i);
+        } else {
+            faults[i].count -= 1;
+        }
+        Some(f)
+    }
+}
+
+async fn envelope(State(sim): State<Arc<Sim>>, uri: Uri, body: Bytes) -> Response {
+    let (status, v, delay_after) = tx::handle(&sim, uri.path(), &body).await;
+    if let Some(ms) = delay_after {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    (status, Json(v)).into_response()
+}

@@ -14,13 +14,14 @@
 pub mod client;
 pub mod envelope;
 pub mod errors;
+pub mod inputs;
 pub mod inspect;
 pub mod secure;
 pub mod sm;
 pub mod tx;
 pub mod types;
 
-pub use client::{CallError, Client, ClientConfig, Institution};
+pub use client::{CallError, Caller, Client, ClientConfig, Institution};
 pub use envelope::{format_msgid, parse_msgid, RequestEnvelope, ResponseEnvelope};
 pub use errors::{classify, ErrorKind};
 pub use tx::Infno;

@@ -22,7 +22,7 @@ APT_PACKAGES=(
   # printing and PDF checks
   cups cups-client cups-bsd printer-driver-cups-pdf poppler-utils
   # SM2/SM3/SM4 cross-checks against an independent implementation
-  openssl
+  openssl sqlite3 curl
   # QR measurement tools (zxing-cpp via pip)
   python3 python3-venv python3-pip
 )

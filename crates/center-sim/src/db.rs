@@ -41,7 +41,7 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
         let mut head = [0u8; 16];
         use std::io::Read;
         let n = std::fs::File::open(path)?.read(&mut head)?;
-        if n > 0 && &head[..n.min(16)] != &b"SQLite format 3\0"[..n.min(16)] {
+        if n > 0 && head[..n.min(16)] != b"SQLite format 3\0"[..n.min(16)] {
             anyhow::bail!(
                 "{} is not an SQLite database (refusing to touch it)",
                 path.display()

@@ -30,7 +30,7 @@ pub const DEMO: &[DemoPerson] = &[
     DemoPerson {
         psn_no: "44030000000000000001",
         name: "张伟",
-        certno: "440305198503120017",
+        certno: "44030519850312001X",
         gend: "1",
         brdy: "1985-03-12",
         insutype: "310",
@@ -68,7 +68,7 @@ pub const DEMO: &[DemoPerson] = &[
     DemoPerson {
         psn_no: "44030000000000000003",
         name: "王强",
-        certno: "440303197811230031",
+        certno: "440303197811230037",
         gend: "1",
         brdy: "1978-11-23",
         insutype: "310",
@@ -87,7 +87,7 @@ pub const DEMO: &[DemoPerson] = &[
     DemoPerson {
         psn_no: "44030000000000000004",
         name: "赵敏",
-        certno: "440304200001010048",
+        certno: "440304200001010041",
         gend: "2",
         brdy: "2000-01-01",
         insutype: "310",
@@ -106,7 +106,7 @@ pub const DEMO: &[DemoPerson] = &[
     DemoPerson {
         psn_no: "44030000000000000005",
         name: "孙立",
-        certno: "440307196505050053",
+        certno: "440307196505050055",
         gend: "1",
         brdy: "1965-05-05",
         insutype: "310",
@@ -125,7 +125,7 @@ pub const DEMO: &[DemoPerson] = &[
     DemoPerson {
         psn_no: "31011500000000000006",
         name: "周杰",
-        certno: "310115198809090065",
+        certno: "310115198809090063",
         gend: "1",
         brdy: "1988-09-09",
         insutype: "310",
@@ -144,7 +144,7 @@ pub const DEMO: &[DemoPerson] = &[
     DemoPerson {
         psn_no: "44030000000000000007",
         name: "张小宝",
-        certno: "440305201506060072",
+        certno: "44030520150606007X",
         gend: "1",
         brdy: "2015-06-06",
         insutype: "390",

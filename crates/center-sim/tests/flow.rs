@@ -396,7 +396,7 @@ async fn the_errors_a_counter_meets() {
     let e = t
         .call(
             Infno::PersonInfo,
-            i::person_info("02", "440305198503120017", "", "王五"),
+            i::person_info("02", "44030519850312001X", "", "王五"),
         )
         .await
         .unwrap_err();
@@ -427,7 +427,7 @@ async fn the_errors_a_counter_meets() {
     let e = t
         .call(
             Infno::PersonInfo,
-            i::person_info("02", "440305198503120017", "", ""),
+            i::person_info("02", "44030519850312001X", "", ""),
         )
         .await
         .unwrap_err();

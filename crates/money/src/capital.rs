@@ -37,7 +37,7 @@ pub fn capital(amount: Fen) -> String {
             out.push('分');
         }
         (_, j, f) => {
-            if yuan > 0 && yuan % 10 == 0 {
+            if yuan > 0 && yuan.is_multiple_of(10) {
                 out.push('零');
             }
             out.push(DIGITS[j]);

@@ -181,9 +181,7 @@ impl Client {
             }
         }
         let resp = req.body(body).send().await.map_err(|e| {
-            if e.is_connect() && !e.is_timeout() {
-                CallError::NotSent(e.to_string())
-            } else if e.is_builder() {
+            if (e.is_connect() && !e.is_timeout()) || e.is_builder() {
                 CallError::NotSent(e.to_string())
             } else {
                 CallError::InDoubt(e.to_string())

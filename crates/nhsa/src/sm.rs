@@ -15,7 +15,7 @@ pub fn sm4_ecb_encrypt(key: &[u8; 16], plain: &[u8]) -> Vec<u8> {
 
 /// SM4-ECB decryption; `None` when the input is not whole blocks or the padding is wrong.
 pub fn sm4_ecb_decrypt(key: &[u8; 16], cipher: &[u8]) -> Option<Vec<u8>> {
-    if cipher.is_empty() || cipher.len() % 16 != 0 {
+    if cipher.is_empty() || !cipher.len().is_multiple_of(16) {
         return None;
     }
     // sm-crypto panics on bad padding; keep a hostile input from taking the process down.

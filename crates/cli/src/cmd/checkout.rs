@@ -1,18 +1,316 @@
+//! `yibao checkout`, `yibao recover`, `yibao queue status|sync`: the same
+//! state machine as the app, headless, printing JSON.
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct CheckoutArgs {}
-#[derive(clap::Args)]
-pub struct RecoverArgs {}
-#[derive(clap::Args)]
-pub struct QueueArgs {}
+use anyhow::Context;
+use checkout::{CheckoutError, Engine, EngineConfig, OfflineMode, Operator, Pay};
+use money::Fen;
+use serde_json::{json, Value};
 
-pub fn run_checkout(_a: CheckoutArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`yibao checkout` is not built yet")
+use super::audit::open_ledger;
+
+#[derive(clap::Args, Clone)]
+pub struct CenterArgs {
+    /// The center's base URL (the simulator or a regional gateway).
+    #[arg(long)]
+    pub center: String,
+    /// The ledger database.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The ledger's key file (default `<db>.key`).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// 定点医药机构编号.
+    #[arg(long, default_value = "H44030300001")]
+    pub fixmedins_code: String,
+    #[arg(long, default_value = "深圳市演示人民医院")]
+    pub fixmedins_name: String,
+    /// 就医地医保区划.
+    #[arg(long, default_value = "440300")]
+    pub admdvs: String,
+    /// Read timeout for one call, seconds.
+    #[arg(long, default_value_t = 15)]
+    pub timeout: u64,
 }
-pub fn run_recover(_a: RecoverArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`yibao recover` is not built yet")
+
+#[derive(clap::Args)]
+pub struct CheckoutArgs {
+    #[command(flatten)]
+    pub center: CenterArgs,
+    /// The cashier's account id.
+    #[arg(long)]
+    pub operator: String,
+    /// The scanned text (a 医保码, or an 18-digit 身份证 number).
+    #[arg(long)]
+    pub qr: String,
+    /// The bill (the `lines` of the `yibao split` format; other keys are ignored).
+    #[arg(long)]
+    pub bill: PathBuf,
+    #[arg(long, value_parser = ["cash", "card"])]
+    pub pay: String,
+    /// Do not use the personal account (acct_used_flag 0).
+    #[arg(long)]
+    pub no_account: bool,
+    /// Cash handed over (default: exactly what is due).
+    #[arg(long)]
+    pub given: Option<String>,
+    /// The card terminal's reference.
+    #[arg(long, default_value = "POS-HEADLESS")]
+    pub card_ref: String,
+    /// When the center cannot be reached: the patient's 身份证 for the queued settlement.
+    #[arg(long)]
+    pub certno: Option<String>,
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// What an offline checkout collects.
+    #[arg(long, value_parser = ["self_pay_all", "estimate"], default_value = "self_pay_all")]
+    pub offline_mode: String,
 }
-pub fn run_queue(_a: QueueArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`yibao queue` is not built yet")
+
+#[derive(clap::Args)]
+pub struct RecoverArgs {
+    #[command(flatten)]
+    pub center: CenterArgs,
+    #[arg(long)]
+    pub operator: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct QueueArgs {
+    #[arg(value_parser = ["status", "sync"])]
+    pub action: String,
+    #[command(flatten)]
+    pub center: CenterArgs,
+    #[arg(long)]
+    pub operator: Option<String>,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> {
+    let ledger = open_ledger(&c.db, c.key.as_deref()).await?;
+    let mut cfg = EngineConfig::demo(&c.center);
+    cfg.institution.fixmedins_code = c.fixmedins_code.clone();
+    cfg.institution.fixmedins_name = c.fixmedins_name.clone();
+    cfg.institution.mdtrtarea_admvs = c.admdvs.clone();
+    cfg.read_timeout = std::time::Duration::from_secs(c.timeout.max(1));
+    cfg.offline_mode = offline;
+    Engine::new(ledger, cfg).map_err(|e| anyhow::anyhow!(e.message))
+}
+
+/// The operator to act as. A ledger without any account gets a headless one
+/// (its password is random and never shown, so nobody can sign in with it).
+async fn operator(e: &Engine, id: Option<&str>) -> anyhow::Result<Operator> {
+    let ops = e.ledger.operators().await?;
+    let chosen = match id {
+        Some(id) => ops.iter().find(|o| o.id == id).cloned(),
+        None => ops.first().cloned(),
+    };
+    if let Some(o) = chosen {
+        return Ok(Operator {
+            id: o.id,
+            name: o.name,
+        });
+    }
+    if !ops.is_empty() {
+        anyhow::bail!(
+            "no account {:?} in this ledger; create it with `yibao user add`",
+            id.unwrap_or("")
+        );
+    }
+    let id = id.unwrap_or("HEADLESS");
+    let pw: String = uuid::Uuid::new_v4().to_string();
+    let now = chrono::Local::now().naive_local();
+    e.ledger
+        .create_operator(id, "无人值守", ledger::Role::Cashier, &pw, now)
+        .await?;
+    Ok(Operator {
+        id: id.into(),
+        name: "无人值守".into(),
+    })
+}
+
+fn print_err(e: &CheckoutError) {
+    eprintln!(
+        "{}：{}（{}）",
+        e.message,
+        e.action,
+        e.detail.clone().unwrap_or_default()
+    );
+    println!("{}", json!({"error": e}));
+}
+
+pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&a.bill)
+        .with_context(|| format!("reading {}", a.bill.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", a.bill.display()))?;
+    let raw = v
+        .get("lines")
+        .and_then(Value::as_array)
+        .context("the bill has no `lines` list")?;
+    let catalog = billing::Catalog::demo();
+    let mut lines = Vec::new();
+    for (i, l) in raw.iter().enumerate() {
+        let mut line =
+            billing::parse_line(i, l).map_err(|e| anyhow::anyhow!("invalid bill: {e}"))?;
+        if line.med_list_codg.is_none() {
+            line.med_list_codg = catalog
+                .items
+                .iter()
+                .find(|it| it.name == line.name)
+                .map(|it| it.code.clone());
+        }
+        lines.push(line);
+    }
+    let given = a
+        .given
+        .as_deref()
+        .map(Fen::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--given: {e}"))?;
+    let offline = if a.offline_mode == "estimate" {
+        OfflineMode::Estimate
+    } else {
+        OfflineMode::SelfPayAll
+    };
+    runtime()?.block_on(async move {
+        let e = engine(&a.center, offline).await?;
+        let op = operator(&e, Some(&a.operator)).await?;
+        let pay_for = |due: Fen| {
+            if a.pay == "card" {
+                Pay::Card {
+                    reference: a.card_ref.clone(),
+                }
+            } else {
+                Pay::Cash {
+                    given: given.unwrap_or(due).max(due),
+                }
+            }
+        };
+        let c = e.start(&op).await.map_err(|x| anyhow::anyhow!(x.message))?;
+        let id = c.id.clone();
+        let online = async {
+            e.resolve_qr(&op, &id, &a.qr).await?;
+            e.set_lines(&op, &id, lines.clone()).await?;
+            e.presettle(&op, &id, !a.no_account).await?;
+            let v = e.settle(&op, &id).await?;
+            if v.stage == "settled" {
+                e.pay(&op, &id, pay_for(v.due)).await
+            } else {
+                Ok(v)
+            }
+        }
+        .await;
+        let view = match online {
+            Ok(v) => v,
+            Err(err) if err.is_network() && err.kind != "in_doubt" => {
+                eprintln!(
+                    "医保中心不可达，改为离线收费：{}",
+                    err.detail.clone().unwrap_or_default()
+                );
+                let cur = e.view(&id).await.map_err(|x| anyhow::anyhow!(x.message))?;
+                if cur.lines.is_empty() {
+                    e.set_lines(&op, &id, lines.clone())
+                        .await
+                        .map_err(|x| anyhow::anyhow!(x.message))?;
+                }
+                let total: Fen = lines.iter().map(billing::BillLine::amount).sum();
+                match e
+                    .offline_collect(
+                        &op,
+                        &id,
+                        a.certno.as_deref().unwrap_or(""),
+                        &a.name,
+                        pay_for(total),
+                    )
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(x) => {
+                        print_err(&x);
+                        return Ok(ExitCode::from(3));
+                    }
+                }
+            }
+            Err(err) => {
+                print_err(&err);
+                return Ok(ExitCode::from(2));
+            }
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "checkout_id": view.id,
+                "stage": view.stage,
+                "mode": view.mode,
+                "setl_id": view.setl_id,
+                "outbox_id": view.outbox_id,
+                "person": view.person,
+                "total": view.total,
+                "split": view.split,
+                "reasons": view.reasons,
+                "payments": view.payments,
+                "change": view.change,
+            }))?
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn run_recover(a: RecoverArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async move {
+        let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
+        let op = operator(&e, a.operator.as_deref()).await?;
+        match e.recover(&op).await {
+            Ok(r) => {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                Ok(if r.still_in_doubt.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(4)
+                })
+            }
+            Err(x) => {
+                print_err(&x);
+                Ok(ExitCode::from(2))
+            }
+        }
+    })
+}
+
+pub fn run_queue(a: QueueArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async move {
+        let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
+        if a.action == "status" {
+            let items = e.ledger.outbox(true).await?;
+            let adj = e.ledger.adjustments(true).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"items": items, "open_adjustments": adj}))?
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        let op = operator(&e, a.operator.as_deref()).await?;
+        let _ = e.recover(&op).await;
+        match e.sync_queue(&op, true).await {
+            Ok(r) => {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                Ok(if r.deferred.is_some() {
+                    ExitCode::from(4)
+                } else {
+                    ExitCode::SUCCESS
+                })
+            }
+            Err(x) => {
+                print_err(&x);
+                Ok(ExitCode::from(2))
+            }
+        }
+    })
 }

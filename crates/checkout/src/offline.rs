@@ -1,0 +1,481 @@
+//! Offline checkouts, the queue, and the recovery of interrupted calls.
+
+use billing::{BillLine, PersonFunds, RegionKind, Situation, YearUsage};
+use chrono::Duration;
+use ledger::{CallState, NewPayment, OutboxItem, PaymentChannel};
+use money::Fen;
+use nhsa::Infno;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::flow::Pay;
+use crate::view::{self, CheckoutView};
+use crate::{set_ctx, CheckoutError, Engine, OfflineMode, Operator, Result};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecoverReport {
+    /// In-doubt calls reversed with 2601 (or found never received).
+    pub reversed: Vec<String>,
+    /// Answers that had arrived but were not yet booked, now booked.
+    pub adopted: Vec<String>,
+    /// Still unknown (the center cannot be reached); queued for reversal.
+    pub still_in_doubt: Vec<String>,
+    /// Checkouts put back to the step before the interrupted one.
+    pub rewound: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub done: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    /// Stopped because the center is unreachable; retried later.
+    pub deferred: Option<(String, String)>,
+    pub adjustments: Vec<(String, Fen)>,
+}
+
+impl Engine {
+    /// The billing engine's estimate of what the patient pays, without the center.
+    pub fn estimate(&self, lines: &[BillLine], insutype: &str) -> billing::Settlement {
+        let s = Situation {
+            insutype,
+            med_type: "11",
+            retired: false,
+            region: RegionKind::Local,
+            hosp_lv: self.cfg.hosp_lv,
+            acct_used: false,
+        };
+        let policy = self
+            .cfg
+            .policy
+            .policy_for(&s, YearUsage::default())
+            .unwrap_or(billing::Policy {
+                deductible_remaining: Fen::ZERO,
+                ratio: money::Ratio::ZERO,
+                fund_cap_remaining: Fen::ZERO,
+                account_scope: Default::default(),
+                acct_used: false,
+                acct_pay_limit: None,
+                other_funds: vec![],
+                pool_fund_type: "310100".into(),
+            });
+        billing::split(
+            lines,
+            &PersonFunds {
+                insutype: insutype.into(),
+                balc: Fen::ZERO,
+                family_pool: Fen::ZERO,
+            },
+            &policy,
+        )
+    }
+
+    /// The center is unreachable: collect now (the whole bill, or the estimated
+    /// self-pay part) and queue the settlement under the patient's 身份证.
+    pub async fn offline_collect(
+        &self,
+        op: &Operator,
+        id: &str,
+        certno: &str,
+        name: &str,
+        pay: Pay,
+    ) -> Result<CheckoutView> {
+        let mut rec = self.load(id).await?;
+        if !matches!(
+            rec.state.as_str(),
+            "new" | "resolved" | "billed" | "presettled"
+        ) {
+            return Err(CheckoutError::state("当前步骤不能改为离线收费"));
+        }
+        let lines = view::lines_of(&rec);
+        if lines.is_empty() {
+            return Err(CheckoutError::input("账单没有收费项目"));
+        }
+        let certno = certno.trim().to_uppercase();
+        let has_id = !certno.is_empty();
+        if has_id && !voucher::id_checksum_ok(&certno) {
+            return Err(CheckoutError::input(
+                "身份证号码有误，请核对；不补医保结算时可留空",
+            ));
+        }
+        let total: Fen = lines.iter().map(BillLine::amount).sum();
+        let mode = if has_id {
+            self.cfg.offline_mode
+        } else {
+            OfflineMode::SelfPayAll
+        };
+        let insutype = rec.insutype.clone().unwrap_or_else(|| "310".into());
+        let due = match mode {
+            OfflineMode::SelfPayAll => total,
+            OfflineMode::Estimate => self.estimate(&lines, &insutype).psn_cash_pay,
+        };
+        if mode == OfflineMode::Estimate {
+            let e = self.estimate(&lines, &insutype);
+            set_ctx(&mut rec, "estimate", estimate_info(&e));
+        }
+        let p = match pay {
+            Pay::Cash { given } => {
+                if given < due {
+                    return Err(CheckoutError::input(format!(
+                        "实收 {given} 元少于应收 {due} 元"
+                    )));
+                }
+                NewPayment {
+                    checkout_id: id.into(),
+                    setl_id: None,
+                    channel: PaymentChannel::Cash,
+                    amount: due,
+                    given: Some(given),
+                    change: Some(given - due),
+                    reference: None,
+                    note: Some("离线收费".into()),
+                }
+            }
+            Pay::Card { reference } => NewPayment {
+                checkout_id: id.into(),
+                setl_id: None,
+                channel: PaymentChannel::Card,
+                amount: due,
+                given: None,
+                change: None,
+                reference: Some(reference),
+                note: Some("离线收费".into()),
+            },
+        };
+        rec.mode = "offline".into();
+        set_ctx(&mut rec, "offline_mode", json!(mode));
+        set_ctx(&mut rec, "collected", json!(due));
+        rec.state = if has_id { "offline_queued" } else { "done" }.into();
+        if has_id {
+            let mut person = rec.person.clone().unwrap_or_else(|| json!({}));
+            person["offline_certno"] = json!(certno);
+            person["offline_name"] = json!(name.trim());
+            rec.person = Some(person);
+        }
+        self.ledger
+            .record_payment(&p, Some(&rec), &op.id, self.now())
+            .await?;
+        if has_id {
+            let item = self
+                .ledger
+                .enqueue(
+                    "settle",
+                    Some(&rec),
+                    &json!({"checkout_id": id}),
+                    &op.id,
+                    self.now(),
+                )
+                .await?;
+            set_ctx(&mut rec, "outbox_id", json!(item.id));
+            self.save(op, &mut rec).await?;
+        }
+        self.view(id).await
+    }
+
+    /// Replay the queue in order, each item once. Stops at the first item the
+    /// center cannot be reached for (retried later with backoff).
+    /// `force` (a cashier's 重试 or `yibao queue sync`) ignores the backoff times.
+    pub async fn sync_queue(&self, op: &Operator, force: bool) -> Result<SyncReport> {
+        let holder = format!("{}-{}", op.id, uuid::Uuid::new_v4());
+        let now = self.now();
+        if !self
+            .ledger
+            .acquire_outbox_lease(&holder, now, now + Duration::minutes(5))
+            .await?
+        {
+            return Ok(SyncReport::default());
+        }
+        let r = self.sync_inner(op, force).await;
+        self.ledger.release_outbox_lease(&holder).await?;
+        r
+    }
+
+    async fn sync_inner(&self, op: &Operator, force: bool) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        let now_text = self.now().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+        for item in self.ledger.outbox(false).await? {
+            if !matches!(item.state, ledger::OutboxState::Queued) {
+                continue;
+            }
+            if !force && item.next_attempt_at > now_text {
+                // Strict order: a later item never overtakes one waiting for its retry.
+                break;
+            }
+            let item = self.ledger.outbox_attempt(&item.id, self.now()).await?;
+            match self.run_item(op, &item).await {
+                Ok(result) => {
+                    let rec = match &item.checkout_id {
+                        Some(c) => self.ledger.checkout(c).await?,
+                        None => None,
+                    };
+                    self.ledger
+                        .outbox_done(&item.id, &result, rec.as_ref(), &op.id, self.now())
+                        .await?;
+                    if let Some(adj) = result
+                        .get("adjustment")
+                        .and_then(|a| serde_json::from_value::<Fen>(a.clone()).ok())
+                    {
+                        if adj != Fen::ZERO {
+                            report
+                                .adjustments
+                                .push((item.checkout_id.clone().unwrap_or_default(), adj));
+                        }
+                    }
+                    report.done.push(item.id.clone());
+                }
+                Err(e) if e.is_network() || e.kind == "in_doubt" => {
+                    let wait = 5i64 << (item.attempts - 1).clamp(0, 6);
+                    self.ledger
+                        .outbox_retry_later(
+                            &item.id,
+                            &format!("{}：{}", e.message, e.detail.clone().unwrap_or_default()),
+                            self.now() + Duration::seconds(wait.min(300)),
+                            self.now(),
+                        )
+                        .await?;
+                    report.deferred = Some((item.id.clone(), e.message.clone()));
+                    break;
+                }
+                Err(e) => {
+                    let msg = format!("{}（{}）", e.message, e.detail.clone().unwrap_or_default());
+                    self.ledger
+                        .outbox_fail(&item.id, &msg, &op.id, self.now())
+                        .await?;
+                    report.failed.push((item.id.clone(), msg));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn run_item(&self, op: &Operator, item: &OutboxItem) -> Result<Value> {
+        match item.kind.as_str() {
+            "reverse" => {
+                let p = &item.payload;
+                let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                if self
+                    .reverse(op, &s("omsgid"), &s("oinfno"), &s("psn_no"), &s("insuplc"))
+                    .await?
+                {
+                    if let Some(cid) = &item.checkout_id {
+                        let mut rec = self.load(cid).await?;
+                        rec.state = match rec.state.as_str() {
+                            "settling" => "presettled",
+                            "refunding" => {
+                                if rec.setl_id.is_some() {
+                                    "done"
+                                } else {
+                                    "presettled"
+                                }
+                            }
+                            other => other,
+                        }
+                        .to_string();
+                        self.save(op, &mut rec).await?;
+                    }
+                    Ok(json!({"reversed": s("omsgid")}))
+                } else {
+                    Err(CheckoutError::new(
+                        "network",
+                        "冲正未完成：连接不上医保中心",
+                        "网络恢复后自动重试",
+                    ))
+                }
+            }
+            "signout" => {
+                let p = &item.payload;
+                let sign_no = p.get("sign_no").and_then(Value::as_str).unwrap_or("");
+                let r = self
+                    .call_ok(
+                        op,
+                        None,
+                        "",
+                        Infno::SignOut,
+                        nhsa::inputs::sign_out(sign_no, &op.id),
+                    )
+                    .await?;
+                Ok(r.output)
+            }
+            "settle" => self.replay_settlement(op, item).await,
+            other => Err(CheckoutError::input(format!("未知的队列项类型 {other}"))),
+        }
+    }
+
+    /// An offline checkout settled now: 1101 by 身份证 → 2201 … 2207; the
+    /// difference to what was collected becomes an adjustment.
+    async fn replay_settlement(&self, op: &Operator, item: &OutboxItem) -> Result<Value> {
+        let cid = item
+            .checkout_id
+            .clone()
+            .ok_or_else(|| CheckoutError::input("队列项缺少收费记录"))?;
+        let rec = self.load(&cid).await?;
+        if let Some(setl) = &rec.setl_id {
+            return Ok(json!({"setl_id": setl, "note": "already settled"}));
+        }
+        let certno = rec
+            .person
+            .as_ref()
+            .and_then(|p| p.get("offline_certno"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let name = rec
+            .person
+            .as_ref()
+            .and_then(|p| p.get("offline_name"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let collected: Fen = rec
+            .ctx
+            .get("collected")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or(Fen::ZERO);
+        let lines = view::lines_of(&rec);
+        // Keep the collected state: walk the online steps on the same record.
+        let mut r = rec.clone();
+        r.state = "new".into();
+        self.save(op, &mut r).await?;
+        let step = async {
+            self.resolve_id(op, &cid, &certno, &name).await?;
+            self.set_lines(op, &cid, lines).await?;
+            self.presettle(op, &cid, true).await?;
+            self.settle(op, &cid).await
+        }
+        .await;
+        let v = match step {
+            Ok(v) => v,
+            Err(e) => {
+                // Back to the queued state so the screen keeps showing it as pending.
+                let mut back = self.load(&cid).await?;
+                if back.state != "settling" {
+                    back.state = "offline_queued".into();
+                    self.save(op, &mut back).await?;
+                }
+                return Err(e);
+            }
+        };
+        let cash = v
+            .split
+            .as_ref()
+            .map(|s| s.psn_cash_pay)
+            .unwrap_or(Fen::ZERO);
+        let adj = cash - collected;
+        let mut rec = self.load(&cid).await?;
+        rec.state = "done".into();
+        self.save(op, &mut rec).await?;
+        if adj != Fen::ZERO {
+            let reason = if adj < Fen::ZERO {
+                format!(
+                    "离线收费 {collected} 元，医保结算后个人应付 {cash} 元，应退患者 {} 元",
+                    -adj
+                )
+            } else {
+                format!("离线收费 {collected} 元，医保结算后个人应付 {cash} 元，患者应补 {adj} 元")
+            };
+            self.ledger
+                .add_adjustment(&cid, adj, &reason, &op.id, self.now())
+                .await?;
+        }
+        Ok(
+            json!({"setl_id": v.setl_id, "psn_cash_pay": cash, "collected": collected, "adjustment": adj}),
+        )
+    }
+
+    /// At start-up: reverse every 2207/2208 whose outcome is unknown, book
+    /// answers that arrived but were not booked, rewind interrupted checkouts.
+    pub async fn recover(&self, op: &Operator) -> Result<RecoverReport> {
+        let mut rep = RecoverReport::default();
+        for call in self.ledger.open_calls(&["2207", "2208"]).await? {
+            let Some(cid) = call.checkout_id.clone() else {
+                continue;
+            };
+            let rec = self.load(&cid).await?;
+            let psn = rec.psn_no.clone().unwrap_or_default();
+            let insuplc = rec
+                .person
+                .as_ref()
+                .and_then(|p| p.get("insuplc_admdvs"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if self
+                .reverse(op, &call.msgid, &call.infno, &psn, &insuplc)
+                .await?
+            {
+                rep.reversed.push(call.msgid.clone());
+            } else {
+                let queued = self.ledger.outbox(false).await?.iter().any(|i| {
+                    i.kind == "reverse"
+                        && i.payload.get("omsgid").and_then(Value::as_str)
+                            == Some(call.msgid.as_str())
+                });
+                if !queued {
+                    self.ledger.enqueue("reverse", None, &json!({"omsgid": call.msgid, "oinfno": call.infno, "psn_no": psn, "insuplc": insuplc}), &op.id, self.now()).await?;
+                }
+                rep.still_in_doubt.push(call.msgid.clone());
+            }
+        }
+        // Answers booked as calls but not as settlements (a crash between the two).
+        for s in ["settling", "refunding"] {
+            for mut rec in self.ledger.checkouts(&[s], 1000).await? {
+                let calls = self.ledger.calls_of_checkout(&rec.id).await?;
+                let infno = if s == "settling" { "2207" } else { "2208" };
+                let last = calls.iter().rev().find(|c| c.infno == infno);
+                match last {
+                    Some(c) if c.state == CallState::Ok => {
+                        let output = c
+                            .response
+                            .as_ref()
+                            .and_then(|r| r.get("output"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        if s == "settling" {
+                            self.adopt_settlement(op, &mut rec, &c.msgid, &output)
+                                .await?;
+                        } else {
+                            let orig = rec.setl_id.clone().unwrap_or_default();
+                            self.adopt_cancel(op, &mut rec, &c.msgid, &orig, &output)
+                                .await?;
+                        }
+                        rep.adopted.push(rec.id.clone());
+                    }
+                    Some(c) if c.state.is_open() => {}
+                    _ => {
+                        rec.state = if s == "settling" {
+                            "presettled"
+                        } else if rec.setl_id.is_some() {
+                            "done"
+                        } else {
+                            "presettled"
+                        }
+                        .into();
+                        if rec.mode == "offline" && s == "settling" {
+                            rec.state = "offline_queued".into();
+                        }
+                        self.save(op, &mut rec).await?;
+                        rep.rewound.push(rec.id.clone());
+                    }
+                }
+            }
+        }
+        // Outbox items left "in flight" by a crash go back to the queue.
+        for item in self.ledger.outbox(false).await? {
+            if item.state == ledger::OutboxState::Sending {
+                self.ledger
+                    .outbox_retry_later(&item.id, "上次处理中断，重新排队", self.now(), self.now())
+                    .await?;
+            }
+        }
+        Ok(rep)
+    }
+}
+
+fn estimate_info(e: &billing::Settlement) -> Value {
+    json!({
+        "medfee_sumamt": e.medfee_sumamt, "fulamt_ownpay_amt": e.fulamt_ownpay_amt, "overlmt_selfpay": e.overlmt_selfpay,
+        "preselfpay_amt": e.preselfpay_amt, "inscp_scp_amt": e.inscp_scp_amt, "act_pay_dedc": e.act_pay_dedc,
+        "hifp_pay": e.hifp_pay, "fund_pay_sumamt": e.fund_pay_sumamt, "psn_part_amt": e.psn_part_amt,
+        "acct_pay": e.acct_pay, "acct_mulaid_pay": e.acct_mulaid_pay, "psn_cash_pay": e.psn_cash_pay,
+        "hosp_part_amt": e.hosp_part_amt, "balc": e.balc,
+    })
+}

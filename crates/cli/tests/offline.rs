@@ -1,0 +1,174 @@
+//! The network drops: the counter keeps taking patients, the queue replays
+//! in order when the center is back, each item exactly once, and the
+//! difference between what was collected and the settlement is shown.
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const BILL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/reference/examples/bill-B1a.json"
+);
+
+fn yibao() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yibao"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Sim(Child);
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sim_at(port: u16, db: &std::path::Path) -> Sim {
+    let mut child = yibao()
+        .args(["sim", "--listen", &format!("127.0.0.1:{port}"), "--db"])
+        .arg(db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on"), "{line}");
+    Sim(child)
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "stdout: {} stderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn offline_checkouts_queue_and_replay_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    // Two patients while the center is down: the whole bill is collected as self-pay.
+    let mut ids = Vec::new();
+    for (certno, name) in [
+        ("44030519850312001X", "张伟"),
+        ("440306199207080026", "李娜"),
+    ] {
+        let out = yibao()
+            .args([
+                "checkout",
+                "--center",
+                &url,
+                "--operator",
+                "C001",
+                "--pay",
+                "cash",
+                "--qr",
+                "0113454315623718926786440000",
+                "--bill",
+                BILL,
+                "--certno",
+                certno,
+                "--name",
+                name,
+                "--db",
+            ])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json_of(&out);
+        assert_eq!(v["stage"], "offline_queued");
+        assert_eq!(
+            v["payments"][0]["amount"], "354.00",
+            "the whole bill as self-pay"
+        );
+        ids.push(v["outbox_id"].as_str().unwrap().to_string());
+    }
+    // Sync while still down: deferred, nothing lost.
+    let out = yibao()
+        .args(["queue", "sync", "--center", &url, "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = json_of(
+        &yibao()
+            .args(["queue", "status", "--center", &url, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    let items = status["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("连接不上"),
+        "{}",
+        items[0]
+    );
+
+    // The center comes back.
+    let _sim = sim_at(port, &dir.path().join("sim.db"));
+    // `queue sync` is the cashier's retry: it does not wait for the backoff. Both replay, in order.
+    let r = json_of(
+        &yibao()
+            .args(["queue", "sync", "--center", &url, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r["done"].as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(r["done"][0], ids[0].as_str());
+    // Employee: 354.00 collected, 34.00 due after settlement → refund 320.00. Resident: refund too.
+    let adj = r["adjustments"].as_array().unwrap();
+    assert_eq!(adj.len(), 2, "{r}");
+    assert_eq!(adj[0][1], "-320.00");
+    // Exactly once: another sync does nothing.
+    let again = json_of(
+        &yibao()
+            .args(["queue", "sync", "--center", &url, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    assert!(again["done"].as_array().unwrap().is_empty());
+    let status = json_of(
+        &yibao()
+            .args(["queue", "status", "--center", &url, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(status["open_adjustments"].as_array().unwrap().len(), 2);
+    assert!(status["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["state"] == "done"));
+}

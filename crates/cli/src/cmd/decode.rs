@@ -1,8 +1,64 @@
+//! `yibao decode [--json] FILE...`: one line per file; an unreadable file gets
+//! an `error` and the command goes on.
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::json;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// One JSON line per file: {"file", "codes", "ms"} or {"file", "error"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Also say which pipeline stage read each code.
+    #[arg(long)]
+    pub stages: bool,
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`yibao decode` is not built yet")
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let decoder = scan::Decoder::default();
+    let mut failed = 0;
+    for f in &a.files {
+        let name = f.display().to_string();
+        match image::open(f) {
+            Ok(img) => {
+                let gray = img.to_luma8();
+                let t = Instant::now();
+                let found = decoder.decode(&gray);
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                let codes: Vec<&str> = found.iter().map(|d| d.text.as_str()).collect();
+                if a.json {
+                    let mut v =
+                        json!({"file": name, "codes": codes, "ms": (ms * 1000.0).round() / 1000.0});
+                    if a.stages {
+                        v["stages"] = json!(found.iter().map(|d| d.stage).collect::<Vec<_>>());
+                    }
+                    println!("{v}");
+                } else if codes.is_empty() {
+                    println!("{name}: (no code) {ms:.1} ms");
+                } else {
+                    println!("{name}: {} ({ms:.1} ms)", codes.join(" | "));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if a.json {
+                    println!(
+                        "{}",
+                        json!({"file": name, "error": format!("cannot read the image: {e}")})
+                    );
+                } else {
+                    println!("{name}: error: cannot read the image: {e}");
+                }
+            }
+        }
+    }
+    Ok(if failed == a.files.len() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,0 +1,239 @@
+//! The decoding pipeline: rqrr on the frame as it is, then on preprocessed
+//! versions only when the cheaper stages found nothing. Each stage's gain and
+//! cost is measured by the `decode_rate` test and the `decode` benchmark.
+
+use image::{imageops, GrayImage, Luma};
+use serde::Serialize;
+
+/// One decoded code with its corners in frame pixels (for the preview outline).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decoded {
+    pub text: String,
+    pub corners: Vec<(f32, f32)>,
+    /// Which stage read it.
+    pub stage: Stage,
+}
+
+/// The stages, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// rqrr on the frame as it is.
+    Plain,
+    /// Dark-mode screens: the inverted image.
+    Inverted,
+    /// A global Otsu threshold (glare, low contrast).
+    Otsu,
+    /// A local mean threshold (uneven light, glare).
+    Adaptive,
+    /// Half size (blur, large noisy frames).
+    Downscaled,
+    /// Double size (small codes).
+    Upscaled,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Plain,
+        Stage::Inverted,
+        Stage::Otsu,
+        Stage::Adaptive,
+        Stage::Downscaled,
+        Stage::Upscaled,
+    ];
+}
+
+/// A decoder with a chosen list of stages.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    pub stages: Vec<Stage>,
+}
+
+impl Default for Decoder {
+    fn default() -> Decoder {
+        Decoder {
+            stages: Stage::ALL.to_vec(),
+        }
+    }
+}
+
+impl Decoder {
+    /// Decode: the first stage that reads anything wins.
+    pub fn decode(&self, img: &GrayImage) -> Vec<Decoded> {
+        for &stage in &self.stages {
+            let found = run_stage(img, stage);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// Decode with the default pipeline.
+pub fn decode_gray(img: &GrayImage) -> Vec<Decoded> {
+    Decoder::default().decode(img)
+}
+
+/// Run one stage on the image.
+pub fn run_stage(img: &GrayImage, stage: Stage) -> Vec<Decoded> {
+    match stage {
+        Stage::Plain => rqrr_decode(img, 1.0, stage),
+        Stage::Inverted => {
+            let mut inv = img.clone();
+            imageops::invert(&mut inv);
+            rqrr_decode(&inv, 1.0, stage)
+        }
+        Stage::Otsu => {
+            let t = otsu(img);
+            let b = GrayImage::from_fn(img.width(), img.height(), |x, y| {
+                Luma([if img.get_pixel(x, y)[0] > t { 255 } else { 0 }])
+            });
+            let mut r = rqrr_decode(&b, 1.0, stage);
+            if r.is_empty() {
+                let mut inv = b;
+                imageops::invert(&mut inv);
+                r = rqrr_decode(&inv, 1.0, stage);
+            }
+            r
+        }
+        Stage::Adaptive => {
+            let b = adaptive(img, (img.width().min(img.height()) / 16).max(8), 7);
+            let mut r = rqrr_decode(&b, 1.0, stage);
+            if r.is_empty() {
+                let mut inv = b;
+                imageops::invert(&mut inv);
+                r = rqrr_decode(&inv, 1.0, stage);
+            }
+            r
+        }
+        Stage::Downscaled => {
+            if img.width() < 400 {
+                return Vec::new();
+            }
+            let small = imageops::resize(
+                img,
+                img.width() / 2,
+                img.height() / 2,
+                imageops::FilterType::Triangle,
+            );
+            rqrr_decode(&small, 2.0, stage)
+        }
+        Stage::Upscaled => {
+            if img.width() > 1400 {
+                return Vec::new();
+            }
+            let big = imageops::resize(
+                img,
+                img.width() * 2,
+                img.height() * 2,
+                imageops::FilterType::Triangle,
+            );
+            rqrr_decode(&big, 0.5, stage)
+        }
+    }
+}
+
+/// rqrr, guarded: it panics on some images (an assertion in its geometry code).
+fn rqrr_decode(img: &GrayImage, scale: f32, stage: Stage) -> Vec<Decoded> {
+    let img = img.clone();
+    let found = std::panic::catch_unwind(move || {
+        let mut prepared = rqrr::PreparedImage::prepare(img);
+        let grids = prepared.detect_grids();
+        let mut out = Vec::new();
+        for g in grids {
+            let mut bytes = Vec::new();
+            if g.decode_to(&mut bytes).is_ok() {
+                let text = bytes_to_text(&bytes);
+                let corners = g
+                    .bounds
+                    .iter()
+                    .map(|p| (p.x as f32 * scale, p.y as f32 * scale))
+                    .collect();
+                out.push((text, corners));
+            }
+        }
+        out
+    });
+    found
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(text, corners)| Decoded {
+            text,
+            corners,
+            stage,
+        })
+        .collect()
+}
+
+/// Payload bytes as text: UTF-8; else Shift_JIS or GB18030 when the bytes are
+/// valid in it (both occur in the wild); else ISO-8859-1 (the QR default).
+pub fn bytes_to_text(bytes: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    for enc in [encoding_rs::SHIFT_JIS, encoding_rs::GB18030] {
+        let (s, had_errors) = enc.decode_without_bom_handling(bytes);
+        if !had_errors {
+            return s.into_owned();
+        }
+    }
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Otsu's global threshold.
+pub fn otsu(img: &GrayImage) -> u8 {
+    let mut hist = [0u64; 256];
+    for p in img.pixels() {
+        hist[p[0] as usize] += 1;
+    }
+    let total: u64 = hist.iter().sum();
+    let sum_all: u64 = hist.iter().enumerate().map(|(i, &h)| i as u64 * h).sum();
+    let (mut sum_b, mut w_b, mut best, mut best_t) = (0u64, 0u64, 0f64, 127u8);
+    for (t, &h) in hist.iter().enumerate() {
+        w_b += h;
+        if w_b == 0 {
+            continue;
+        }
+        let w_f = total - w_b;
+        if w_f == 0 {
+            break;
+        }
+        sum_b += t as u64 * h;
+        let m_b = sum_b as f64 / w_b as f64;
+        let m_f = (sum_all - sum_b) as f64 / w_f as f64;
+        let between = w_b as f64 * w_f as f64 * (m_b - m_f).powi(2);
+        if between > best {
+            best = between;
+            best_t = t as u8;
+        }
+    }
+    best_t
+}
+
+/// Local mean threshold over a (2r+1)² window with an integral image.
+pub fn adaptive(img: &GrayImage, r: u32, c: i32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let mut integral = vec![0u64; ((w + 1) * (h + 1)) as usize];
+    for y in 0..h {
+        let mut row = 0u64;
+        for x in 0..w {
+            row += img.get_pixel(x, y)[0] as u64;
+            integral[((y + 1) * (w + 1) + x + 1) as usize] =
+                integral[(y * (w + 1) + x + 1) as usize] + row;
+        }
+    }
+    GrayImage::from_fn(w, h, |x, y| {
+        let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
+        let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
+        let at = |xx: u32, yy: u32| integral[(yy * (w + 1) + xx) as usize];
+        let sum = at(x1, y1) + at(x0, y0) - at(x1, y0) - at(x0, y1);
+        let n = ((x1 - x0) * (y1 - y0)) as u64;
+        let mean = (sum / n) as i32;
+        Luma([if (img.get_pixel(x, y)[0] as i32) > mean - c {
+            255
+        } else {
+            0
+        }])
+    })
+}

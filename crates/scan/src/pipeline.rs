@@ -1,0 +1,155 @@
+//! The scanner: a thread that pulls frames, decodes them, de-duplicates
+//! repeated reads, and reports to a callback. It re-opens a lost camera.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use image::GrayImage;
+
+use crate::decode::{Decoded, Decoder};
+use crate::source::{open_source, SourceError};
+
+/// What the scanner reports.
+#[derive(Debug, Clone)]
+pub enum ScannerEvent {
+    /// A downscaled preview with the corners of any code found (frame pixels).
+    Frame {
+        preview: GrayImage,
+        width: u32,
+        height: u32,
+        corners: Vec<(f32, f32)>,
+    },
+    /// A new code (reported once while it stays in view).
+    Code(String),
+    /// Looking for a code.
+    Looking(String),
+    /// No camera / lost / bad setting.
+    Error(SourceError),
+}
+
+/// Reports a code once; the same code again only after it was out of view for `quiet`.
+pub struct Deduper {
+    last: Option<(String, Instant)>,
+    pub quiet: Duration,
+}
+
+impl Deduper {
+    pub fn new(quiet: Duration) -> Deduper {
+        Deduper { last: None, quiet }
+    }
+    /// `Some(text)` when this read should be reported.
+    pub fn accept(&mut self, text: &str, now: Instant) -> Option<String> {
+        match &mut self.last {
+            Some((t, seen)) if t == text => {
+                let fresh = now.duration_since(*seen) > self.quiet;
+                *seen = now;
+                fresh.then(|| text.to_string())
+            }
+            _ => {
+                self.last = Some((text.to_string(), now));
+                Some(text.to_string())
+            }
+        }
+    }
+}
+
+/// A running scanner thread; stops when dropped.
+pub struct Scanner {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Scanner {
+    /// Start scanning from `setting` (`device:N`, `dir:/path`, `none`).
+    pub fn start(setting: String, on_event: impl Fn(ScannerEvent) + Send + 'static) -> Scanner {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("scanner".into())
+            .spawn(move || run(setting, s2, on_event))
+            .expect("spawn scanner thread");
+        Scanner {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for Scanner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(setting: String, stop: Arc<AtomicBool>, on_event: impl Fn(ScannerEvent)) {
+    let decoder = Decoder::default();
+    let mut dedup = Deduper::new(Duration::from_secs(3));
+    while !stop.load(Ordering::Relaxed) {
+        let mut src = match open_source(&setting) {
+            Ok(s) => s,
+            Err(e) => {
+                let retry = matches!(e, SourceError::NoCamera(_) | SourceError::Lost(_))
+                    && !setting.trim().eq("none");
+                on_event(ScannerEvent::Error(e));
+                if !retry {
+                    return;
+                }
+                sleep_unless(&stop, Duration::from_secs(3));
+                continue;
+            }
+        };
+        on_event(ScannerEvent::Looking(src.name()));
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            match src.next_frame() {
+                Ok(Some(frame)) => {
+                    let found: Vec<Decoded> = decoder.decode(&frame.image);
+                    let corners = found.first().map(|d| d.corners.clone()).unwrap_or_default();
+                    let (w, h) = frame.image.dimensions();
+                    let scale = (w as f32 / 480.0).max(1.0);
+                    let preview = image::imageops::resize(
+                        &frame.image,
+                        (w as f32 / scale) as u32,
+                        (h as f32 / scale) as u32,
+                        image::imageops::FilterType::Triangle,
+                    );
+                    let corners = corners
+                        .into_iter()
+                        .map(|(x, y)| (x / scale, y / scale))
+                        .collect();
+                    let (pw, ph) = preview.dimensions();
+                    on_event(ScannerEvent::Frame {
+                        preview,
+                        width: pw,
+                        height: ph,
+                        corners,
+                    });
+                    for d in found {
+                        if let Some(t) = dedup.accept(&d.text, Instant::now()) {
+                            on_event(ScannerEvent::Code(t));
+                        }
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    on_event(ScannerEvent::Error(e));
+                    sleep_unless(&stop, Duration::from_secs(2));
+                    break; // re-open
+                }
+            }
+        }
+    }
+}
+
+fn sleep_unless(stop: &AtomicBool, d: Duration) {
+    let end = Instant::now() + d;
+    while Instant::now() < end && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -72,6 +72,20 @@ else
   say "Python QR tools: present"
 fi
 
+# A PDF printer in CUPS for the printing tests (and a safe default for the demo).
+if [ "$(id -u)" -eq 0 ] && command -v lpadmin >/dev/null; then
+  if ! lpstat -r >/dev/null 2>&1; then
+    (cupsd || /usr/sbin/cupsd) >/dev/null 2>&1 || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do lpstat -r >/dev/null 2>&1 && break; sleep 0.5; done
+  fi
+  if ! lpstat -e 2>/dev/null | grep -qx YibaoPDF; then
+    say "adding the CUPS PDF printer YibaoPDF (cups-pdf, output in ~/PDF)"
+    lpadmin -p YibaoPDF -E -v cups-pdf:/ -m lsb/usr/cups-pdf/CUPS-PDF_noopt.ppd -D "Yibao PDF printer" >/dev/null 2>&1 || true
+  fi
+else
+  say "not root: skipping the CUPS PDF printer (printing tests need CUPS with a printer named YibaoPDF)"
+fi
+
 # Counter-like frames for the decode-rate tests (deterministic seeds).
 if [ -f scripts/qr/gen_frames.sh ]; then
   bash scripts/qr/gen_frames.sh

@@ -13,6 +13,7 @@
 
 mod flow;
 mod offline;
+mod receipt_data;
 mod view;
 
 use std::sync::Arc;

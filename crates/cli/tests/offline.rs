@@ -172,3 +172,73 @@ fn offline_checkouts_queue_and_replay_exactly_once() {
         .iter()
         .all(|i| i["state"] == "done"));
 }
+
+#[test]
+fn a_settled_checkout_gives_a_receipt_pdf_and_a_refund_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _sim = sim_at(port, &dir.path().join("sim.db"));
+    let out = yibao()
+        .args([
+            "checkout",
+            "--center",
+            &url,
+            "--operator",
+            "C001",
+            "--pay",
+            "cash",
+            "--given",
+            "100",
+            "--qr",
+            "44030519850312001X",
+            "--bill",
+            BILL,
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let setl = v["setl_id"].as_str().unwrap().to_string();
+    let pdf = dir.path().join("r.pdf");
+    let st = yibao()
+        .args([
+            "receipt",
+            "--setl-id",
+            &setl,
+            "--layout",
+            "a5",
+            "--reprint",
+            "-o",
+        ])
+        .arg(&pdf)
+        .arg("--db")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("人民币叁佰伍拾肆元整")
+            && text.contains(&setl)
+            && text.contains("补打")
+            && text.contains("张*"),
+        "{text}"
+    );
+    assert!(
+        text.contains("34.00") && text.contains("250.70") && text.contains("69.30"),
+        "{text}"
+    );
+}

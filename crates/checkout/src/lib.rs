@@ -11,6 +11,7 @@
 //!   part) and queues the settlement; [`Engine::sync_queue`] replays the queue
 //!   in order, each item once, and turns differences into adjustments.
 
+mod day;
 mod flow;
 mod offline;
 mod receipt_data;
@@ -27,6 +28,7 @@ use nhsa::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use day::{DayCounts, DayReport, GroupResult};
 pub use flow::{stage_zh, Pay};
 pub use offline::{RecoverReport, SyncReport};
 pub use view::{CheckoutView, LineView, PersonView, ReasonView, SplitView};

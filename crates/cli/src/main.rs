@@ -39,6 +39,8 @@ enum Cmd {
     Recover(cmd::checkout::RecoverArgs),
     /// The offline queue: status or sync.
     Queue(cmd::checkout::QueueArgs),
+    /// End of day: the ledger against the center (3201/3202), the drawer and the card terminal.
+    Reconcile(cmd::checkout::ReconcileArgs),
     /// The hash-chained audit log.
     Audit(cmd::audit::Args),
     /// Cashier accounts.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Cmd::Checkout(a) => cmd::checkout::run_checkout(a),
         Cmd::Recover(a) => cmd::checkout::run_recover(a),
         Cmd::Queue(a) => cmd::checkout::run_queue(a),
+        Cmd::Reconcile(a) => cmd::checkout::run_reconcile(a),
         Cmd::Audit(a) => cmd::audit::run(a),
         Cmd::User(a) => cmd::audit::run_user(a),
     };

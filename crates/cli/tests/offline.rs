@@ -242,3 +242,67 @@ fn a_settled_checkout_gives_a_receipt_pdf_and_a_refund_receipt() {
         "{text}"
     );
 }
+
+#[test]
+fn the_day_reconciles_with_the_center_and_the_drawer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _sim = sim_at(port, &dir.path().join("sim.db"));
+    for certno in ["44030519850312001X", "440303197811230037"] {
+        let out = yibao()
+            .args([
+                "checkout",
+                "--center",
+                &url,
+                "--operator",
+                "C001",
+                "--pay",
+                "cash",
+                "--given",
+                "500",
+                "--qr",
+                certno,
+                "--bill",
+                BILL,
+                "--db",
+            ])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Employee pays 34.00 cash, the low-balance employee 341.50 (354 − 69.30 fund − 12.50 account... as the center says).
+    let r = yibao()
+        .args(["reconcile", "--center", &url, "--float", "200", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let v = json_of(&r);
+    assert_eq!(v["center_balanced"], true, "{v}");
+    assert_eq!(v["groups"][0]["group"]["count"], 2);
+    let expected = v["drawer"]["cash_expected"].as_str().unwrap().to_string();
+    // The drawer counted 10 yuan short.
+    let short = money::Fen::parse(&expected).unwrap() - money::Fen::yuan(10);
+    let r = yibao()
+        .args([
+            "reconcile",
+            "--center",
+            &url,
+            "--float",
+            "200",
+            "--cash-counted",
+            &short.to_string(),
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(5));
+    assert_eq!(json_of(&r)["drawer"]["cash_variance"], "-10.00");
+}

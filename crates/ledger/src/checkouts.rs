@@ -740,6 +740,16 @@ impl Ledger {
         Ok(s.map(parse_json))
     }
 
+    /// The print status of a receipt, if it was printed (or tried).
+    pub async fn receipt_print_status(&self, key: &str) -> Result<Option<String>> {
+        let s: Option<Option<String>> =
+            sqlx::query_scalar("SELECT print_status FROM receipts WHERE key = ?")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(s.flatten())
+    }
+
     /// `pending`, `printed`, `failed`, `reprinted` …
     pub async fn set_print_status(
         &self,

@@ -314,3 +314,67 @@ pub fn run_queue(a: QueueArgs) -> anyhow::Result<ExitCode> {
         }
     })
 }
+
+#[derive(clap::Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub center: CenterArgs,
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// The day (yyyy-mm-dd); default today.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Count refunds/cancellations (refd_setl_flag 1).
+    #[arg(long)]
+    pub refunds: bool,
+    /// The drawer's opening cash (备用金).
+    #[arg(long, default_value = "0")]
+    pub float: String,
+    /// Cash counted in the drawer.
+    #[arg(long)]
+    pub cash_counted: Option<String>,
+    /// The card terminal's day total.
+    #[arg(long)]
+    pub card_total: Option<String>,
+}
+
+pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
+    let f = |s: &Option<String>, what: &str| -> anyhow::Result<Option<Fen>> {
+        s.as_deref()
+            .map(Fen::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--{what}: {e}"))
+    };
+    let (cash, card) = (
+        f(&a.cash_counted, "cash-counted")?,
+        f(&a.card_total, "card-total")?,
+    );
+    let float = Fen::parse(&a.float).map_err(|e| anyhow::anyhow!("--float: {e}"))?;
+    runtime()?.block_on(async move {
+        let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
+        let op = operator(&e, a.operator.as_deref()).await?;
+        let day = a
+            .date
+            .clone()
+            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
+        match e
+            .reconcile_day(&op, &day, a.refunds, float, cash, card)
+            .await
+        {
+            Ok(r) => {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                let drawer_ok = r.drawer.cash_variance.is_none_or(|v| v == Fen::ZERO)
+                    && r.drawer.card_variance.is_none_or(|v| v == Fen::ZERO);
+                Ok(if r.center_balanced && drawer_ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(5)
+                })
+            }
+            Err(x) => {
+                print_err(&x);
+                Ok(ExitCode::from(2))
+            }
+        }
+    })
+}

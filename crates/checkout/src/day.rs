@@ -1,0 +1,225 @@
+//! 日结对账: the day's ledger against the center (3201, and 3202 when a group
+//! does not balance), the cash drawer and the card terminal.
+
+use money::Fen;
+use nhsa::Infno;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{CheckoutError, Engine, Operator, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupResult {
+    pub group: reconcile::Group,
+    /// 3201 `stmt_rslt`: 0 平.
+    pub stmt_rslt: String,
+    pub stmt_rslt_dscr: String,
+    pub balanced: bool,
+    /// 3202 result rows that are not 平 (only when 3201 did not balance).
+    pub differences: Vec<reconcile::ResultRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DayReport {
+    pub day: String,
+    pub include_refunds: bool,
+    pub groups: Vec<GroupResult>,
+    pub center_balanced: bool,
+    pub drawer: reconcile::Drawer,
+    /// Offline items not yet settled and open adjustments (they explain differences).
+    pub queued: usize,
+    pub open_adjustments: Vec<ledger::Adjustment>,
+    pub counts: DayCounts,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DayCounts {
+    pub settlements: i64,
+    pub refunds: i64,
+    pub medfee_sumamt: Fen,
+    pub fund_pay_sumamt: Fen,
+    pub acct_pay: Fen,
+    pub psn_cash_pay: Fen,
+}
+
+impl Engine {
+    /// Reconcile `day` (yyyy-mm-dd). `float` is the drawer's opening cash.
+    pub async fn reconcile_day(
+        &self,
+        op: &Operator,
+        day: &str,
+        include_refunds: bool,
+        float: Fen,
+        cash_counted: Option<Fen>,
+        card_terminal: Option<Fen>,
+    ) -> Result<DayReport> {
+        if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() {
+            return Err(CheckoutError::input(format!(
+                "日期 {day} 格式应为 2026-11-25"
+            )));
+        }
+        let settlements = self.ledger.settlements().await?;
+        let groups = reconcile::groups(&settlements, day, include_refunds);
+        let mut counts = DayCounts::default();
+        for s in settlements
+            .iter()
+            .filter(|s| s.setl_time.as_deref().is_some_and(|t| t.starts_with(day)))
+        {
+            match s.kind {
+                ledger::SettlementKind::Settle => counts.settlements += 1,
+                ledger::SettlementKind::Cancel => counts.refunds += 1,
+            }
+            counts.medfee_sumamt += s.medfee_sumamt;
+            counts.fund_pay_sumamt += s.fund_pay_sumamt;
+            counts.acct_pay += s.acct_pay;
+            counts.psn_cash_pay += s.psn_cash_pay;
+        }
+        let mut results = Vec::new();
+        for g in groups {
+            let input = nhsa::inputs::stmt_total(
+                &g.insutype,
+                &g.clr_type,
+                &g.setl_optins,
+                day,
+                day,
+                g.medfee_sumamt,
+                g.fund_pay_sumamt,
+                g.acct_pay,
+                g.count,
+                include_refunds,
+            );
+            let r = self.call_ok(op, None, "", Infno::StmtTotal, input).await?;
+            let info = &r.output["stmtinfo"];
+            let rslt = info["stmt_rslt"].as_str().unwrap_or("").to_string();
+            let dscr = info["stmt_rslt_dscr"].as_str().unwrap_or("").to_string();
+            let balanced = rslt == "0";
+            let mut differences = Vec::new();
+            if !balanced {
+                differences = self.detail(op, &g, day, include_refunds).await?;
+            }
+            results.push(GroupResult {
+                group: g,
+                stmt_rslt: rslt,
+                stmt_rslt_dscr: dscr,
+                balanced,
+                differences,
+            });
+        }
+        let payments = self.ledger_payments().await?;
+        let drawer = reconcile::drawer(&payments, day, float, cash_counted, card_terminal);
+        let queued = self
+            .ledger
+            .outbox(false)
+            .await?
+            .iter()
+            .filter(|i| i.state != ledger::OutboxState::Done)
+            .count();
+        Ok(DayReport {
+            day: day.into(),
+            include_refunds,
+            center_balanced: results.iter().all(|g| g.balanced),
+            groups: results,
+            drawer,
+            queued,
+            open_adjustments: self.ledger.adjustments(true).await?,
+            counts,
+        })
+    }
+
+    /// 9101 upload → 3202 → 9102 download → the rows that are not 平.
+    async fn detail(
+        &self,
+        op: &Operator,
+        g: &reconcile::Group,
+        day: &str,
+        refunds: bool,
+    ) -> Result<Vec<reconcile::ResultRow>> {
+        let code = self.cfg.institution.fixmedins_code.clone();
+        let filename = format!("{code}-{day}-{}.txt", g.insutype);
+        let up = self
+            .call_ok(
+                op,
+                None,
+                "",
+                Infno::FileUpload,
+                nhsa::inputs::file_upload(&reconcile::detail_file(g), &filename, &code),
+            )
+            .await?;
+        let no = up.output["file_qury_no"].as_str().unwrap_or("").to_string();
+        let cash = g.cash_payamt;
+        let r = self
+            .call_ok(
+                op,
+                None,
+                "",
+                Infno::StmtDetail,
+                nhsa::inputs::stmt_detail(
+                    &g.setl_optins,
+                    &no,
+                    day,
+                    day,
+                    g.medfee_sumamt,
+                    g.fund_pay_sumamt,
+                    cash,
+                    g.count,
+                    refunds,
+                ),
+            )
+            .await?;
+        let f = &r.output["fileinfo"];
+        let (rno, rname) = (
+            f["file_qury_no"].as_str().unwrap_or(""),
+            f["filename"].as_str().unwrap_or(""),
+        );
+        let down = self
+            .call_ok(
+                op,
+                None,
+                "",
+                Infno::FileDownload,
+                nhsa::inputs::file_download(rno, rname, &code),
+            )
+            .await?;
+        let content = down
+            .output
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let bytes = base64_decode(content).ok_or_else(|| {
+            CheckoutError::new("system_fault", "对账结果文件无法解码", "请稍后重试")
+        })?;
+        let rows = reconcile::parse_result(&String::from_utf8_lossy(&bytes)).map_err(|e| {
+            CheckoutError::new("system_fault", "对账结果文件格式不符", "请联系信息科")
+                .with_detail(e)
+        })?;
+        Ok(rows.into_iter().filter(|r| r.stmt_rslt != "0").collect())
+    }
+
+    async fn ledger_payments(&self) -> Result<Vec<ledger::PaymentRecord>> {
+        let mut out = Vec::new();
+        for c in self.ledger.checkouts(&[], 100_000).await? {
+            out.extend(self.ledger.payments_of_checkout(&c.id).await?);
+        }
+        Ok(out)
+    }
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            break;
+        }
+        let v = T.iter().position(|&t| t == c)? as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}

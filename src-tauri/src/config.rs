@@ -27,6 +27,10 @@ pub struct AppConfig {
     pub printer: Option<String>,
     pub mask_patient_name: bool,
     pub offline_mode: String,
+    /// `roll80` (80 mm thermal roll) or `a5`.
+    pub receipt_layout: String,
+    /// `zh-CN` or `en`.
+    pub language: String,
 }
 
 impl Default for AppConfig {
@@ -41,6 +45,8 @@ impl Default for AppConfig {
             printer: None,
             mask_patient_name: true,
             offline_mode: "estimate".into(),
+            receipt_layout: "roll80".into(),
+            language: "zh-CN".into(),
         }
     }
 }

@@ -29,3 +29,233 @@ pub struct SessionInfo {
     pub name: String,
     pub role: Role,
 }
+
+use money::{Fen, Price, Qty};
+
+/// The patient as the cashier sees them (name masked per the hospital's setting).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PersonView {
+    pub psn_no: String,
+    pub name: String,
+    pub cert_no_masked: String,
+    pub insutype: String,
+    pub insutype_label: String,
+    pub balc: Fen,
+    pub insuplc_admdvs: String,
+    /// 本地 / 省内异地 / 跨省异地
+    pub region_label: String,
+    /// 国家医保App / 微信 / 支付宝 / 亲情账户 …, when the center says.
+    pub channel_label: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CatalogItemView {
+    pub code: String,
+    pub name: String,
+    pub spec: String,
+    pub category_label: String,
+    pub class_label: String,
+    pub pric: Price,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct BillLineView {
+    pub code: String,
+    pub name: String,
+    pub category_label: String,
+    pub class_label: String,
+    pub cnt: Qty,
+    pub pric: Price,
+    pub amount: Fen,
+}
+
+/// Why the patient pays what they pay.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct FallbackView {
+    pub reason: String,
+    pub amount: Fen,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SplitView {
+    pub medfee_sumamt: Fen,
+    pub hifp_pay: Fen,
+    /// Other funds (大额/大病/公务员/救助/企业补充/其他).
+    pub other_fund_pay: Fen,
+    pub fund_pay_sumamt: Fen,
+    pub acct_pay: Fen,
+    pub acct_mulaid_pay: Fen,
+    /// What the cashier collects in cash or by card.
+    pub psn_cash_pay: Fen,
+    pub fulamt_ownpay_amt: Fen,
+    pub overlmt_selfpay: Fen,
+    pub preselfpay_amt: Fen,
+    pub act_pay_dedc: Fen,
+    pub balc_after: Fen,
+    pub fallback: Vec<FallbackView>,
+    /// Fields where the center's answer differs from the local estimate.
+    pub discrepancies: Vec<String>,
+    /// True when this split is a local estimate (offline), not the center's answer.
+    pub estimate: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PaymentView {
+    /// 现金 / 银行卡
+    pub channel: String,
+    pub amount: Fen,
+    pub given: Option<Fen>,
+    pub change: Option<Fen>,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStage {
+    /// Waiting for a code.
+    Idle,
+    /// Person known; the bill is being entered.
+    Resolved,
+    /// 2206 answered: the split is shown.
+    PreSettled,
+    /// 2207 committed: the rest is to be paid.
+    Settled,
+    /// Paid and on the books.
+    Done,
+    /// Offline: collected locally, the claim waits in the queue.
+    Queued,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CheckoutView {
+    pub stage: CheckoutStage,
+    pub person: Option<PersonView>,
+    pub lines: Vec<BillLineView>,
+    pub total: Fen,
+    pub acct_used: bool,
+    pub split: Option<SplitView>,
+    pub setl_id: Option<String>,
+    /// Still to collect from the patient.
+    pub due: Fen,
+    pub payments: Vec<PaymentView>,
+    pub queue_item: Option<String>,
+    /// A line for the cashier (e.g. "收据已打印" / "打印失败，已加入补打队列").
+    pub notice: Option<String>,
+}
+
+/// The camera's state as the cashier sees it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CameraState {
+    /// `looking` | `read` | `no_camera` | `lost` | `off`
+    pub kind: String,
+    pub message: String,
+    pub action: Option<String>,
+}
+
+/// A downscaled preview frame, with the last detected code's corners (frame pixels).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct FrameEvent {
+    pub jpeg_base64: String,
+    pub width: u32,
+    pub height: u32,
+    pub corners: Vec<(f32, f32)>,
+}
+
+/// One settled (or queued) checkout in the day's history.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct HistoryItemView {
+    pub checkout_id: String,
+    pub time: String,
+    pub patient: String,
+    pub total: Fen,
+    pub cash_part: Fen,
+    pub setl_id: Option<String>,
+    /// 已完成 / 已退费 / 离线待结算 / …
+    pub state_label: String,
+    pub refundable: bool,
+    pub print_status: Option<String>,
+}
+
+/// One item of the offline queue.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct QueueItemView {
+    pub id: String,
+    pub kind_label: String,
+    pub created_at: String,
+    /// pending / in_flight / done / failed
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CameraInfoView {
+    pub index: u32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SettingsView {
+    pub config: crate::config::AppConfig,
+    pub cameras: Vec<CameraInfoView>,
+    /// Why the camera list is empty, if it is.
+    pub camera_note: Option<String>,
+    pub printers: Vec<String>,
+    pub printer_note: Option<String>,
+}
+
+/// One 3201 group of the end-of-day reconciliation.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReconcileGroupView {
+    pub insutype: String,
+    pub clr_type: String,
+    pub setl_optins: String,
+    pub count: i64,
+    pub medfee_sumamt: Fen,
+    pub fund_pay_sumamt: Fen,
+    pub acct_pay: Fen,
+    pub balanced: bool,
+    pub center_says: String,
+    /// The center's rows that do not match (3202), as text.
+    pub differences: Vec<String>,
+}
+
+/// The end-of-day screen: the ledger against the center, the drawer and the card terminal.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReconcileView {
+    pub day: String,
+    pub center_balanced: bool,
+    pub groups: Vec<ReconcileGroupView>,
+    pub settlements: i64,
+    pub refunds: i64,
+    pub medfee_sumamt: Fen,
+    pub fund_pay_sumamt: Fen,
+    pub acct_pay: Fen,
+    pub psn_cash_pay: Fen,
+    pub cash_expected: Fen,
+    pub cash_counted: Option<Fen>,
+    pub cash_variance: Option<Fen>,
+    pub card_expected: Fen,
+    pub card_terminal: Option<Fen>,
+    pub card_variance: Option<Fen>,
+    pub queued: u32,
+    pub open_adjustments: Vec<String>,
+}

@@ -3,9 +3,14 @@
 //! knows about IPC; the DTOs in `dto` are the only types the UI sees.
 
 pub mod config;
+mod counter;
 pub mod dto;
 pub mod error;
+mod printing;
+mod receipts;
+mod scanner;
 mod session;
+mod settings;
 mod state;
 
 use tauri::Manager;
@@ -30,6 +35,7 @@ pub fn run() {
             let state = tauri::async_runtime::block_on(AppState::start())
                 .map_err(|e| format!("启动失败：{e:#}"))?;
             app.manage(state);
+            scanner::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -39,6 +45,29 @@ pub fn run() {
             session::session_create_first_supervisor,
             session::session_sign_in,
             session::session_sign_out,
+            counter::checkout_view,
+            counter::checkout_resolve_qr,
+            counter::checkout_resolve_id,
+            counter::catalog_search,
+            counter::checkout_add_line,
+            counter::checkout_set_qty,
+            counter::checkout_remove_line,
+            counter::checkout_presettle,
+            counter::checkout_settle,
+            counter::checkout_pay_cash,
+            counter::checkout_pay_card,
+            counter::checkout_offline,
+            counter::checkout_reset,
+            counter::checkout_refund,
+            counter::history_list,
+            counter::history_reprint,
+            counter::queue_list,
+            counter::queue_sync,
+            counter::queue_retry,
+            counter::reconcile_day,
+            settings::settings_get,
+            settings::settings_save,
+            settings::settings_print_test_page,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running Yibao Counter");

@@ -14,8 +14,23 @@ fn role_of(r: ledger::Role) -> Role {
     }
 }
 
-fn auth_error(e: ledger::LedgerError) -> AppError {
-    AppError::new(e.code(), e.message_zh(), e.action_zh())
+pub(crate) fn ledger_error(e: ledger::Error) -> AppError {
+    let action = match &e {
+        ledger::Error::Auth(ledger::AuthError::WrongPassword { .. }) => {
+            "请重新输入密码；忘记密码请联系主管重置。"
+        }
+        ledger::Error::Auth(ledger::AuthError::Locked { .. }) => "请稍后再试，或请主管协助。",
+        ledger::Error::Auth(ledger::AuthError::UnknownOperator(_)) => "请检查工号是否正确。",
+        ledger::Error::Auth(_) => "请由有权限的主管操作。",
+        ledger::Error::Invalid(_) => "请检查输入后重试。",
+        _ => "请联系信息科检查账本文件；已完成的结算不会丢失。",
+    };
+    let code = match &e {
+        ledger::Error::Auth(_) => "auth",
+        ledger::Error::Invalid(_) => "validation",
+        _ => "storage",
+    };
+    AppError::new(code, e.message_zh(), action)
 }
 
 #[tauri::command]
@@ -25,8 +40,8 @@ pub async fn session_current(state: State<'_, AppState>) -> AppResult<Option<Ses
 
 #[tauri::command]
 pub async fn session_needs_first_supervisor(state: State<'_, AppState>) -> AppResult<bool> {
-    let n = state.ledger.operator_count().await.map_err(auth_error)?;
-    Ok(n == 0)
+    let ops = state.ledger.operators().await.map_err(ledger_error)?;
+    Ok(ops.is_empty())
 }
 
 #[tauri::command]
@@ -42,7 +57,13 @@ pub async fn session_create_first_supervisor(
     if password.chars().count() < 8 {
         return Err(AppError::validation("密码至少 8 位。"));
     }
-    if state.ledger.operator_count().await.map_err(auth_error)? > 0 {
+    if !state
+        .ledger
+        .operators()
+        .await
+        .map_err(ledger_error)?
+        .is_empty()
+    {
         return Err(AppError::new(
             "forbidden",
             "本机已有账户，不能再创建首个主管。",
@@ -51,9 +72,15 @@ pub async fn session_create_first_supervisor(
     }
     state
         .ledger
-        .create_operator(&operator_id, &name, ledger::Role::Supervisor, &password)
+        .create_operator(
+            &operator_id,
+            &name,
+            ledger::Role::Supervisor,
+            &password,
+            state.now(),
+        )
         .await
-        .map_err(auth_error)?;
+        .map_err(ledger_error)?;
     session_sign_in(state, operator_id, password).await
 }
 
@@ -65,20 +92,47 @@ pub async fn session_sign_in(
 ) -> AppResult<SessionInfo> {
     let op = state
         .ledger
-        .verify_password(&operator_id, &password)
+        .verify_password(&operator_id, &password, state.now())
         .await
-        .map_err(auth_error)?;
+        .map_err(ledger_error)?;
     let s = SessionInfo {
         operator_id: op.id.clone(),
         name: op.name.clone(),
         role: role_of(op.role),
     };
     *state.session.lock().await = Some(s.clone());
+    let idle = state.current.lock().await.is_none();
+    state.arm_scanner(idle);
+    crate::counter::after_sign_in(&state, &s);
     Ok(s)
 }
 
 #[tauri::command]
 pub async fn session_sign_out(state: State<'_, AppState>) -> AppResult<()> {
+    state.arm_scanner(false);
     *state.session.lock().await = None;
     Ok(())
+}
+
+/// The signed-in operator, or `not_signed_in`.
+pub(crate) async fn require_session(state: &AppState) -> AppResult<SessionInfo> {
+    state
+        .session
+        .lock()
+        .await
+        .clone()
+        .ok_or_else(AppError::not_signed_in)
+}
+
+/// Settings and other guarded actions need a supervisor signed in.
+pub(crate) async fn require_supervisor(state: &AppState) -> AppResult<SessionInfo> {
+    let s = require_session(state).await?;
+    if s.role != Role::Supervisor {
+        return Err(AppError::new(
+            "forbidden",
+            "只有主管可以执行此操作。",
+            "请主管签到后再操作。",
+        ));
+    }
+    Ok(s)
 }

@@ -9,13 +9,22 @@ use crate::config::AppConfig;
 use crate::dto::{AppInfo, SessionInfo};
 
 pub struct AppState {
-    pub config: AppConfig,
+    config: std::sync::RwLock<AppConfig>,
     pub data_dir: PathBuf,
     /// The center's base URL actually in use.
     pub center_url: String,
     pub center_is_demo: bool,
     pub ledger: ledger::Ledger,
+    pub engine: checkout::Engine,
     pub session: Mutex<Option<SessionInfo>>,
+    /// The checkout on the counter now (one patient at a time).
+    pub current: Mutex<Option<String>>,
+    /// The camera scanner thread (restarted when the camera setting changes).
+    pub scanner: std::sync::Mutex<Option<scan::Scanner>>,
+    /// Codes from the camera are taken only while a cashier is signed in and no patient is open.
+    pub scan_armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The background queue replay runs once per process.
+    pub queue_loop: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -27,18 +36,58 @@ impl AppState {
             Some(url) => (url.clone(), false),
             None => (start_builtin_center(&data_dir).await?, true),
         };
-        let ledger = ledger::Ledger::open(&data_dir.join("ledger.db"), &data_dir.join("ledger.key"))
+        let db = data_dir.join("ledger.db");
+        let key = ledger::LedgerKey::load_or_create(&ledger::LedgerKey::default_path_for(&db))
+            .map_err(|e| anyhow::anyhow!("{}", e.message_zh()))?;
+        let ledger = ledger::Ledger::open(&db, &key)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| anyhow::anyhow!("{}（{e}）", e.message_zh()))?;
         tracing::info!(%center_url, demo = center_is_demo, data_dir = %data_dir.display(), "started");
+        let mut cfg = checkout::EngineConfig::demo(&center_url);
+        cfg.institution = nhsa::Institution {
+            fixmedins_code: config.fixmedins_code.clone(),
+            fixmedins_name: config.fixmedins_name.clone(),
+            mdtrtarea_admvs: config.mdtrtarea_admvs.clone(),
+        };
+        cfg.offline_mode = if config.offline_mode == "self_pay_all" {
+            checkout::OfflineMode::SelfPayAll
+        } else {
+            checkout::OfflineMode::Estimate
+        };
+        let engine =
+            checkout::Engine::new(ledger.clone(), cfg).map_err(|e| anyhow::anyhow!(e.message))?;
         Ok(AppState {
-            config,
+            config: std::sync::RwLock::new(config),
             data_dir,
             center_url,
             center_is_demo,
             ledger,
+            engine,
             session: Mutex::new(None),
+            current: Mutex::new(None),
+            scanner: std::sync::Mutex::new(None),
+            scan_armed: Default::default(),
+            queue_loop: Default::default(),
         })
+    }
+
+    /// Arm or disarm the camera for the next patient.
+    pub fn arm_scanner(&self, armed: bool) {
+        self.scan_armed
+            .store(armed, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn config(&self) -> AppConfig {
+        self.config.read().expect("config lock").clone()
+    }
+
+    pub fn set_config(&self, c: AppConfig) {
+        *self.config.write().expect("config lock") = c;
+    }
+
+    /// The local time the business logic is given (the clock is passed in, never read inside).
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        chrono::Local::now().naive_local()
     }
 
     pub fn info(&self) -> AppInfo {
@@ -46,7 +95,7 @@ impl AppState {
             version: env!("CARGO_PKG_VERSION").into(),
             center_url: self.center_url.clone(),
             center_is_demo: self.center_is_demo,
-            fixmedins_name: self.config.fixmedins_name.clone(),
+            fixmedins_name: self.config().fixmedins_name,
             data_dir: self.data_dir.display().to_string(),
         }
     }

@@ -38,3 +38,54 @@ export const api = {
     call<SessionInfo>("session_sign_in", { operatorId, password }),
   signOut: () => call<void>("session_sign_out"),
 };
+
+import type { CatalogItemView } from "./bindings/CatalogItemView";
+import type { CheckoutView } from "./bindings/CheckoutView";
+
+export const checkoutApi = {
+  view: () => call<CheckoutView>("checkout_view"),
+  resolveQr: (text: string) => call<CheckoutView>("checkout_resolve_qr", { text }),
+  resolveId: (certNo: string, name: string) => call<CheckoutView>("checkout_resolve_id", { certNo, name }),
+  search: (query: string) => call<CatalogItemView[]>("catalog_search", { query }),
+  addLine: (code: string, cnt: string) => call<CheckoutView>("checkout_add_line", { code, cnt }),
+  setQty: (index: number, cnt: string) => call<CheckoutView>("checkout_set_qty", { index, cnt }),
+  removeLine: (index: number) => call<CheckoutView>("checkout_remove_line", { index }),
+  presettle: (acctUsed: boolean) => call<CheckoutView>("checkout_presettle", { acctUsed }),
+  settle: () => call<CheckoutView>("checkout_settle"),
+  payCash: (given: string) => call<CheckoutView>("checkout_pay_cash", { given }),
+  payCard: (reference: string) => call<CheckoutView>("checkout_pay_card", { reference }),
+  reset: () => call<CheckoutView>("checkout_reset"),
+  offline: (certNo: string, name: string, given: string) =>
+    call<CheckoutView>("checkout_offline", { certNo, name, given }),
+  refund: (setlId: string, supervisorId: string, supervisorPassword: string) =>
+    call<CheckoutView>("checkout_refund", { setlId, supervisorId, supervisorPassword }),
+};
+
+import type { AppConfig } from "./bindings/AppConfig";
+import type { HistoryItemView } from "./bindings/HistoryItemView";
+import type { QueueItemView } from "./bindings/QueueItemView";
+import type { SettingsView } from "./bindings/SettingsView";
+
+export const historyApi = {
+  list: () => call<HistoryItemView[]>("history_list"),
+  reprint: (setlId: string) => call<string>("history_reprint", { setlId }),
+};
+
+export const queueApi = {
+  list: () => call<QueueItemView[]>("queue_list"),
+  sync: () => call<QueueItemView[]>("queue_sync"),
+  retry: (id: string) => call<QueueItemView[]>("queue_retry", { id }),
+};
+
+export const settingsApi = {
+  get: () => call<SettingsView>("settings_get"),
+  save: (config: AppConfig) => call<SettingsView>("settings_save", { config }),
+  testPage: () => call<string>("settings_print_test_page"),
+};
+
+import type { ReconcileView } from "./bindings/ReconcileView";
+
+export const reconcileApi = {
+  day: (day: string, includeRefunds: boolean, float: string, cashCounted: string, cardTerminal: string) =>
+    call<ReconcileView>("reconcile_day", { day, includeRefunds, float, cashCounted, cardTerminal }),
+};

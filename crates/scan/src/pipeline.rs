@@ -38,6 +38,11 @@ impl Deduper {
     pub fn new(quiet: Duration) -> Deduper {
         Deduper { last: None, quiet }
     }
+    /// Forget the last code (it will be reported again when seen).
+    pub fn reset(&mut self) {
+        self.last = None;
+    }
+
     /// `Some(text)` when this read should be reported.
     pub fn accept(&mut self, text: &str, now: Instant) -> Option<String> {
         match &mut self.last {
@@ -61,13 +66,19 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Start scanning from `setting` (`device:N`, `dir:/path`, `none`).
-    pub fn start(setting: String, on_event: impl Fn(ScannerEvent) + Send + 'static) -> Scanner {
+    /// Start scanning from `setting` (`device:N`, `dir:/path`, `none`). Codes are
+    /// reported only while `armed` is set (the counter is waiting for a patient);
+    /// a code read while disarmed is not consumed.
+    pub fn start(
+        setting: String,
+        armed: Arc<AtomicBool>,
+        on_event: impl Fn(ScannerEvent) + Send + 'static,
+    ) -> Scanner {
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = stop.clone();
         let handle = std::thread::Builder::new()
             .name("scanner".into())
-            .spawn(move || run(setting, s2, on_event))
+            .spawn(move || run(setting, s2, armed, on_event))
             .expect("spawn scanner thread");
         Scanner {
             stop,
@@ -85,7 +96,12 @@ impl Drop for Scanner {
     }
 }
 
-fn run(setting: String, stop: Arc<AtomicBool>, on_event: impl Fn(ScannerEvent)) {
+fn run(
+    setting: String,
+    stop: Arc<AtomicBool>,
+    armed: Arc<AtomicBool>,
+    on_event: impl Fn(ScannerEvent),
+) {
     let decoder = Decoder::default();
     let mut dedup = Deduper::new(Duration::from_secs(3));
     while !stop.load(Ordering::Relaxed) {
@@ -130,6 +146,10 @@ fn run(setting: String, stop: Arc<AtomicBool>, on_event: impl Fn(ScannerEvent)) 
                         height: ph,
                         corners,
                     });
+                    if !armed.load(Ordering::Relaxed) {
+                        dedup.reset();
+                        continue;
+                    }
                     for d in found {
                         if let Some(t) = dedup.accept(&d.text, Instant::now()) {
                             on_event(ScannerEvent::Code(t));

@@ -16,7 +16,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 /// Where cargo put the binaries of this workspace (the test exe lives in `<dir>/deps`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
 }
 
 pub fn app_binary() -> PathBuf {
@@ -65,8 +68,14 @@ pub struct App {
 }
 
 impl App {
-    /// Start the app with extra environment (e.g. `YIBAO_CENTER_URL`, `YIBAO_CAMERA`).
+    /// Start the app with extra environment (e.g. `YIBAO_CENTER_URL`, `YIBAO_CAMERA`)
+    /// and a fresh data directory.
     pub async fn start(env: &[(&str, String)]) -> Result<App> {
+        App::start_in(tempfile::tempdir()?, env).await
+    }
+
+    /// Start the app on a data directory prepared by the test (e.g. users made with `yibao user add`).
+    pub async fn start_in(data_dir: tempfile::TempDir, env: &[(&str, String)]) -> Result<App> {
         let app = app_binary();
         if !app.exists() {
             bail!(
@@ -77,7 +86,6 @@ impl App {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no X display: run the end-to-end tests under `xvfb-run -a`");
         }
-        let data_dir = tempfile::tempdir()?;
         let port = free_port();
         let native_port = free_port();
         let mut cmd = Command::new(tauri_driver());
@@ -106,7 +114,8 @@ impl App {
             serde_json::json!({ "application": app.to_string_lossy() }),
         );
         caps.insert("browserName".into(), serde_json::json!("wry"));
-        let client = ClientBuilder::rustls()?
+        // WebDriver runs on loopback over plain HTTP: no TLS stack needed.
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
@@ -146,7 +155,11 @@ impl App {
                     }
                 }
             } else if start.elapsed() > Duration::from_secs(20) {
-                bail!("{css} never appeared (waiting for {needle:?})");
+                let body = match self.client.find(Locator::Css("body")).await {
+                    Ok(b) => b.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                bail!("{css} never appeared (waiting for {needle:?}); the window shows:\n{body}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -244,3 +257,87 @@ let boxes = 0;
 for (const ch of text) { if (draw(ch) === tofu) boxes++; }
 return boxes;
 "#;
+
+/// A `yibao sim` process on a free loopback port with its own database.
+pub struct Sim {
+    pub url: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Sim {
+    pub fn start() -> Result<Sim> {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir()?;
+        let mut child = Command::new(yibao_binary())
+            .args(["sim", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.path().join("sim.db"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting `yibao sim`")?;
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first)?;
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line from yibao sim: {first:?}"))?
+            .to_string();
+        Ok(Sim {
+            url,
+            child,
+            _dir: dir,
+        })
+    }
+
+    /// The demo persons (`GET /sim/persons`).
+    pub async fn persons(&self) -> Result<Vec<serde_json::Value>> {
+        Ok(reqwest::get(format!("{}/sim/persons", self.url))
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// The person's current QR code as a PNG.
+    pub async fn qr_png(&self, psn_no: &str) -> Result<Vec<u8>> {
+        let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr?format=png", self.url)).await?;
+        Ok(r.error_for_status()?.bytes().await?.to_vec())
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `yibao user add` on a data directory before the app starts.
+pub fn add_user(data_dir: &Path, id: &str, name: &str, role: &str, password: &str) -> Result<()> {
+    use std::io::Write;
+    let mut child = Command::new(yibao_binary())
+        .args(["user", "add", "--db"])
+        .arg(data_dir.join("ledger.db"))
+        .args([
+            "--id",
+            id,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())?;
+    let st = child.wait()?;
+    if !st.success() {
+        bail!("yibao user add {id} failed: {st}");
+    }
+    Ok(())
+}

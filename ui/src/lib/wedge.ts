@@ -39,6 +39,11 @@ export class WedgeDetector {
     };
   }
 
+  /** Keys are being held (a burst has started). */
+  get holding(): boolean {
+    return this.buf.length > 0;
+  }
+
   /** Feed one keydown. Returns true when the event must be prevented (held or consumed). */
   keydown(key: string, time: number, modifiers = false): boolean {
     if (modifiers) return false;
@@ -88,7 +93,11 @@ export class WedgeDetector {
 
 /** Insert typed text into the focused input as if typed (used by `replay`). */
 export function insertIntoFocused(text: string): void {
-  const el = document.activeElement;
+  insertInto(document.activeElement, text);
+}
+
+/** Insert typed text into `el` (the field that had focus when the keys were typed). */
+export function insertInto(el: Element | null, text: string): void {
   if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
     const start = el.selectionStart ?? el.value.length;
     const end = el.selectionEnd ?? el.value.length;

@@ -11,7 +11,8 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
     // A new counter has no accounts: the first-run form asks for a supervisor.
     app.wait_text("[data-testid=signin-form]", "创建主管账户")
         .await?;
-    app.type_into("[data-testid=signin-operator]", "S001").await?;
+    app.type_into("[data-testid=signin-operator]", "S001")
+        .await?;
     app.type_into("[data-testid=signin-name]", "王主管").await?;
     app.type_into("[data-testid=signin-password]", "correct-horse-1")
         .await?;
@@ -48,8 +49,10 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
 
     // Sign out, then a wrong password is refused with a clear message, the right one works.
     app.click("[data-testid=signout]").await?;
-    app.wait_text("[data-testid=signin-form]", "收费员签到").await?;
-    app.type_into("[data-testid=signin-operator]", "S001").await?;
+    app.wait_text("[data-testid=signin-form]", "收费员签到")
+        .await?;
+    app.type_into("[data-testid=signin-operator]", "S001")
+        .await?;
     app.type_into("[data-testid=signin-password]", "wrong-password")
         .await?;
     app.click("[data-testid=signin-submit]").await?;

@@ -1,0 +1,751 @@
+//! Checkout, history and queue commands: thin adapters from the checkout
+//! engine's views to the UI's DTOs. No business rules here.
+
+use money::{Fen, Qty};
+use tauri::State;
+
+use crate::dto::{
+    BillLineView, CatalogItemView, CheckoutStage, CheckoutView, FallbackView, HistoryItemView,
+    PaymentView, PersonView, QueueItemView, SplitView,
+};
+use crate::error::{AppError, AppResult};
+use crate::session::{ledger_error, require_session};
+use crate::state::AppState;
+
+pub(crate) fn op_of(s: &crate::dto::SessionInfo) -> checkout::Operator {
+    checkout::Operator {
+        id: s.operator_id.clone(),
+        name: s.name.clone(),
+    }
+}
+
+pub(crate) fn checkout_error(e: checkout::CheckoutError) -> AppError {
+    let mut message = e.message;
+    if let Some(d) = e.detail.filter(|d| !d.is_empty()) {
+        message = format!("{message}（{d}）");
+    }
+    AppError::new(&e.kind, message, e.action)
+}
+
+fn stage_of(s: &str) -> CheckoutStage {
+    match s {
+        "resolved" | "billed" => CheckoutStage::Resolved,
+        "presettled" | "settling" => CheckoutStage::PreSettled,
+        "settled" => CheckoutStage::Settled,
+        "done" | "refunded" => CheckoutStage::Done,
+        "offline_queued" => CheckoutStage::Done,
+        _ => CheckoutStage::Idle,
+    }
+}
+
+fn idle_view() -> CheckoutView {
+    CheckoutView {
+        stage: CheckoutStage::Idle,
+        person: None,
+        lines: Vec::new(),
+        total: Fen::ZERO,
+        acct_used: true,
+        split: None,
+        setl_id: None,
+        due: Fen::ZERO,
+        payments: Vec::new(),
+        queue_item: None,
+        notice: None,
+    }
+}
+
+pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
+    let person = v.person.map(|p| PersonView {
+        psn_no: p.psn_no,
+        name: if mask {
+            voucher::mask_name(&p.name)
+        } else {
+            p.name
+        },
+        cert_no_masked: p.certno_masked,
+        insutype: p.insutype,
+        insutype_label: p.insutype_name,
+        balc: p.balc,
+        insuplc_admdvs: p.insuplc_admdvs,
+        region_label: p.region,
+        channel_label: (!p.notes.is_empty()).then(|| p.notes.join("；")),
+    });
+    let split = v.split.map(|s| SplitView {
+        medfee_sumamt: s.medfee_sumamt,
+        hifp_pay: s.hifp_pay,
+        other_fund_pay: s.other_fund_pay,
+        fund_pay_sumamt: s.fund_pay_sumamt,
+        acct_pay: s.acct_pay,
+        acct_mulaid_pay: s.acct_mulaid_pay,
+        psn_cash_pay: s.psn_cash_pay,
+        fulamt_ownpay_amt: s.fulamt_ownpay_amt,
+        overlmt_selfpay: s.overlmt_selfpay,
+        preselfpay_amt: s.preselfpay_amt,
+        act_pay_dedc: s.act_pay_dedc,
+        balc_after: s.balc,
+        fallback: v
+            .reasons
+            .iter()
+            .map(|r| FallbackView {
+                reason: r.text.clone(),
+                amount: r.amount,
+            })
+            .collect(),
+        discrepancies: Vec::new(),
+        estimate: s.estimate,
+    });
+    let notice = match v.stage.as_str() {
+        "offline_queued" => Some(
+            "医保中心暂不可达：已按离线方式收费，医保结算已排队，网络恢复后自动补传。".to_string(),
+        ),
+        "refunded" => Some(format!(
+            "已退费（撤销结算号 {}）",
+            v.refund_setl_id.clone().unwrap_or_default()
+        )),
+        "settling" => Some("结算结果未知，等待冲正后再结算。".to_string()),
+        _ => None,
+    };
+    CheckoutView {
+        stage: stage_of(&v.stage),
+        person,
+        lines: v
+            .lines
+            .iter()
+            .map(|l| BillLineView {
+                code: l.code.clone().unwrap_or_default(),
+                name: l.name.clone(),
+                category_label: billing::fee_category_name(&l.med_chrgitm_type).into(),
+                class_label: l.class.clone(),
+                cnt: Qty::parse(&l.cnt).unwrap_or(Qty(0)),
+                pric: money::Price::parse(&l.pric).unwrap_or(money::Price(0)),
+                amount: l.amount,
+            })
+            .collect(),
+        total: v.total,
+        acct_used: v.acct_used,
+        split,
+        setl_id: v.setl_id,
+        due: v.due,
+        payments: v
+            .payments
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.payment.channel,
+                    ledger::PaymentChannel::Cash | ledger::PaymentChannel::Card
+                )
+            })
+            .map(|p| PaymentView {
+                channel: p.payment.channel.name_zh().into(),
+                amount: p.payment.amount,
+                given: p.payment.given,
+                change: p.payment.change,
+                reference: p.payment.reference.clone(),
+            })
+            .collect(),
+        queue_item: v.outbox_id,
+        notice,
+    }
+}
+
+/// The current checkout id, starting one when there is none.
+async fn current(state: &AppState, op: &checkout::Operator) -> AppResult<String> {
+    let mut cur = state.current.lock().await;
+    if let Some(id) = cur.clone() {
+        return Ok(id);
+    }
+    let v = state.engine.start(op).await.map_err(checkout_error)?;
+    *cur = Some(v.id.clone());
+    state.arm_scanner(false);
+    Ok(v.id)
+}
+
+async fn show(state: &AppState, id: &str) -> AppResult<CheckoutView> {
+    let v = state.engine.view(id).await.map_err(checkout_error)?;
+    Ok(to_dto(v, state.config().mask_patient_name))
+}
+
+#[tauri::command]
+pub async fn checkout_view(state: State<'_, AppState>) -> AppResult<CheckoutView> {
+    require_session(&state).await?;
+    let id = state.current.lock().await.clone();
+    match id {
+        Some(id) => show(&state, &id).await,
+        None => Ok(idle_view()),
+    }
+}
+
+#[tauri::command]
+pub async fn checkout_resolve_qr(
+    state: State<'_, AppState>,
+    text: String,
+) -> AppResult<CheckoutView> {
+    resolve_qr(&state, text).await
+}
+
+/// A code from the camera or a scanner: resolve it for the open (or a new) checkout.
+pub(crate) async fn resolve_qr(state: &AppState, text: String) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(state).await?);
+    let id = current(state, &op).await?;
+    if let Err(e) = state.engine.resolve_qr(&op, &id, &text).await {
+        // Nothing was resolved: the counter waits for the (next) code again.
+        if state
+            .engine
+            .view(&id)
+            .await
+            .map(|v| v.person.is_none())
+            .unwrap_or(false)
+        {
+            state.arm_scanner(true);
+        }
+        return Err(checkout_error(e));
+    }
+    show(state, &id).await
+}
+
+#[tauri::command]
+pub async fn checkout_resolve_id(
+    state: State<'_, AppState>,
+    cert_no: String,
+    name: String,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(&state).await?);
+    let id = current(&state, &op).await?;
+    state
+        .engine
+        .resolve_id(&op, &id, &cert_no, &name)
+        .await
+        .map_err(checkout_error)?;
+    show(&state, &id).await
+}
+
+#[tauri::command]
+pub async fn catalog_search(
+    state: State<'_, AppState>,
+    query: String,
+) -> AppResult<Vec<CatalogItemView>> {
+    require_session(&state).await?;
+    Ok(state
+        .engine
+        .cfg
+        .catalog
+        .search(&query, 12)
+        .into_iter()
+        .map(|i| CatalogItemView {
+            code: i.code.clone(),
+            name: i.name.clone(),
+            spec: i.spec.clone(),
+            category_label: billing::fee_category_name(&i.med_chrgitm_type).into(),
+            class_label: i.chrgitm_lv.label_zh().into(),
+            pric: i.pric,
+        })
+        .collect())
+}
+
+async fn edit_lines(
+    state: &AppState,
+    f: impl FnOnce(&mut Vec<billing::BillLine>) -> AppResult<()>,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(state).await?);
+    let id = current(state, &op).await?;
+    let rec = state.engine.load(&id).await.map_err(checkout_error)?;
+    let mut lines: Vec<billing::BillLine> = rec
+        .ctx
+        .get("lines")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    f(&mut lines)?;
+    state
+        .engine
+        .set_lines(&op, &id, lines)
+        .await
+        .map_err(checkout_error)?;
+    show(state, &id).await
+}
+
+fn qty(cnt: &str) -> AppResult<Qty> {
+    let q = Qty::from_str_checked(cnt)?;
+    if q.0 <= 0 {
+        return Err(AppError::validation("数量必须大于 0。"));
+    }
+    Ok(q)
+}
+
+trait QtyExt {
+    fn from_str_checked(s: &str) -> AppResult<Qty>;
+}
+impl QtyExt for Qty {
+    fn from_str_checked(s: &str) -> AppResult<Qty> {
+        Qty::parse(s.trim()).map_err(|_| {
+            AppError::validation(format!("数量「{s}」不是有效的数字（最多4位小数）。"))
+        })
+    }
+}
+
+#[tauri::command]
+pub async fn checkout_add_line(
+    state: State<'_, AppState>,
+    code: String,
+    cnt: String,
+) -> AppResult<CheckoutView> {
+    let item = state
+        .engine
+        .cfg
+        .catalog
+        .get(&code)
+        .cloned()
+        .ok_or_else(|| AppError::validation(format!("目录中没有编码 {code}。")))?;
+    let q = qty(&cnt)?;
+    edit_lines(&state, move |lines| {
+        if let Some(l) = lines
+            .iter_mut()
+            .find(|l| l.med_list_codg.as_deref() == Some(code.as_str()))
+        {
+            l.cnt = Qty(l.cnt.0 + q.0);
+        } else {
+            lines.push(item.line(q));
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn checkout_set_qty(
+    state: State<'_, AppState>,
+    index: usize,
+    cnt: String,
+) -> AppResult<CheckoutView> {
+    let q = qty(&cnt)?;
+    edit_lines(&state, move |lines| {
+        let l = lines
+            .get_mut(index)
+            .ok_or_else(|| AppError::validation("没有这一行。"))?;
+        l.cnt = q;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn checkout_remove_line(
+    state: State<'_, AppState>,
+    index: usize,
+) -> AppResult<CheckoutView> {
+    edit_lines(&state, move |lines| {
+        if index >= lines.len() {
+            return Err(AppError::validation("没有这一行。"));
+        }
+        lines.remove(index);
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn checkout_presettle(
+    state: State<'_, AppState>,
+    acct_used: bool,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(&state).await?);
+    let id = current(&state, &op).await?;
+    state
+        .engine
+        .presettle(&op, &id, acct_used)
+        .await
+        .map_err(checkout_error)?;
+    show(&state, &id).await
+}
+
+#[tauri::command]
+pub async fn checkout_settle(state: State<'_, AppState>) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(&state).await?);
+    let id = current(&state, &op).await?;
+    state
+        .engine
+        .settle(&op, &id)
+        .await
+        .map_err(checkout_error)?;
+    let v = show(&state, &id).await?;
+    if v.stage == CheckoutStage::Done {
+        crate::printing::after_done(&state, &id).await;
+    }
+    show(&state, &id).await
+}
+
+#[tauri::command]
+pub async fn checkout_pay_cash(
+    state: State<'_, AppState>,
+    given: String,
+) -> AppResult<CheckoutView> {
+    let given = Fen::parse(given.trim())
+        .map_err(|_| AppError::validation("实收金额格式不对（如 100 或 100.50）。"))?;
+    pay(&state, checkout::Pay::Cash { given }).await
+}
+
+#[tauri::command]
+pub async fn checkout_pay_card(
+    state: State<'_, AppState>,
+    reference: String,
+) -> AppResult<CheckoutView> {
+    pay(&state, checkout::Pay::Card { reference }).await
+}
+
+async fn pay(state: &AppState, p: checkout::Pay) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(state).await?);
+    let id = current(state, &op).await?;
+    state
+        .engine
+        .pay(&op, &id, p)
+        .await
+        .map_err(checkout_error)?;
+    crate::printing::after_done(state, &id).await;
+    show(state, &id).await
+}
+
+/// Offline: collect and queue (the center cannot be reached).
+#[tauri::command]
+pub async fn checkout_offline(
+    state: State<'_, AppState>,
+    cert_no: String,
+    name: String,
+    given: String,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(&state).await?);
+    let id = current(&state, &op).await?;
+    let given = Fen::parse(given.trim()).map_err(|_| AppError::validation("实收金额格式不对。"))?;
+    state
+        .engine
+        .offline_collect(&op, &id, &cert_no, &name, checkout::Pay::Cash { given })
+        .await
+        .map_err(checkout_error)?;
+    show(&state, &id).await
+}
+
+#[tauri::command]
+pub async fn checkout_reset(state: State<'_, AppState>) -> AppResult<CheckoutView> {
+    require_session(&state).await?;
+    let mut cur = state.current.lock().await;
+    if let Some(id) = cur.clone() {
+        let v = state.engine.view(&id).await.map_err(checkout_error)?;
+        if matches!(v.stage.as_str(), "settled" | "settling") {
+            return Err(AppError::new(
+                "validation",
+                "本笔已结算（或结算结果未知），不能直接放弃。",
+                "请先收取个人现金部分；结算结果未知时等待自动冲正。",
+            ));
+        }
+    }
+    *cur = None;
+    state.arm_scanner(true);
+    Ok(idle_view())
+}
+
+#[tauri::command]
+pub async fn checkout_refund(
+    state: State<'_, AppState>,
+    setl_id: String,
+    supervisor_id: String,
+    supervisor_password: String,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(&state).await?);
+    let s = state
+        .ledger
+        .settlement(&setl_id)
+        .await
+        .map_err(ledger_error)?
+        .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
+    state
+        .engine
+        .refund(
+            &op,
+            &s.checkout_id,
+            &supervisor_id,
+            &supervisor_password,
+            "患者退费",
+        )
+        .await
+        .map_err(checkout_error)?;
+    crate::printing::after_refund(&state, &s.checkout_id).await;
+    show(&state, &s.checkout_id).await
+}
+
+#[tauri::command]
+pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryItemView>> {
+    require_session(&state).await?;
+    let states = [
+        "done",
+        "settled",
+        "refunded",
+        "offline_queued",
+        "settling",
+        "refunding",
+    ];
+    let recs = state
+        .ledger
+        .checkouts(&states, 300)
+        .await
+        .map_err(ledger_error)?;
+    let mask = state.config().mask_patient_name;
+    let mut out = Vec::new();
+    for r in recs {
+        let v = state.engine.view(&r.id).await.map_err(checkout_error)?;
+        let name = v
+            .person
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| "（自费）".into());
+        let print_status = match &r.setl_id {
+            Some(s) => state
+                .ledger
+                .receipt_print_status(s)
+                .await
+                .ok()
+                .flatten()
+                .map(|x| {
+                    if x.starts_with("printed") {
+                        "已打印".to_string()
+                    } else if let Some(why) = x.strip_prefix("failed:") {
+                        format!("打印失败（{why}），请补打")
+                    } else {
+                        x
+                    }
+                }),
+            None => None,
+        };
+        out.push(HistoryItemView {
+            checkout_id: r.id.clone(),
+            time: r.updated_at.chars().take(19).collect(),
+            patient: if mask {
+                voucher::mask_name(&name)
+            } else {
+                name
+            },
+            total: v.total,
+            cash_part: v.paid,
+            setl_id: r.setl_id.clone(),
+            state_label: checkout::stage_zh(&r.state).into(),
+            refundable: matches!(r.state.as_str(), "done" | "settled") && r.setl_id.is_some(),
+            print_status,
+        });
+    }
+    Ok(out)
+}
+
+fn queue_dto(i: &ledger::OutboxItem) -> QueueItemView {
+    QueueItemView {
+        id: i.id.clone(),
+        kind_label: match i.kind.as_str() {
+            "settle" => "离线医保结算",
+            "reverse" => "冲正（2601）",
+            "signout" => "签退（9002）",
+            _ => "其他",
+        }
+        .into(),
+        created_at: i.created_at.chars().take(19).collect(),
+        state: i.state.as_str().into(),
+        attempts: i.attempts,
+        last_error: i.last_error.clone(),
+        next_attempt_at: Some(i.next_attempt_at.chars().take(19).collect()),
+        summary: i
+            .checkout_id
+            .clone()
+            .map(|c| format!("收费记录 {}", &c[..8.min(c.len())]))
+            .unwrap_or_default(),
+    }
+}
+
+async fn queue_items(state: &AppState) -> AppResult<Vec<QueueItemView>> {
+    Ok(state
+        .ledger
+        .outbox(true)
+        .await
+        .map_err(ledger_error)?
+        .iter()
+        .map(queue_dto)
+        .collect())
+}
+
+#[tauri::command]
+pub async fn queue_list(state: State<'_, AppState>) -> AppResult<Vec<QueueItemView>> {
+    require_session(&state).await?;
+    queue_items(&state).await
+}
+
+#[tauri::command]
+pub async fn queue_sync(state: State<'_, AppState>) -> AppResult<Vec<QueueItemView>> {
+    let op = op_of(&require_session(&state).await?);
+    state
+        .engine
+        .sync_queue(&op, true)
+        .await
+        .map_err(checkout_error)?;
+    queue_items(&state).await
+}
+
+#[tauri::command]
+pub async fn queue_retry(state: State<'_, AppState>, id: String) -> AppResult<Vec<QueueItemView>> {
+    let op = op_of(&require_session(&state).await?);
+    state
+        .ledger
+        .outbox_retry_now(&id, &op.id, state.now())
+        .await
+        .map_err(ledger_error)?;
+    state
+        .engine
+        .sync_queue(&op, true)
+        .await
+        .map_err(checkout_error)?;
+    queue_items(&state).await
+}
+
+/// Print a receipt again, marked 补打 (no money moves).
+#[tauri::command]
+pub async fn history_reprint(state: State<'_, AppState>, setl_id: String) -> AppResult<String> {
+    require_session(&state).await?;
+    if state
+        .ledger
+        .receipt_json(&setl_id)
+        .await
+        .map_err(ledger_error)?
+        .is_none()
+    {
+        // A receipt whose data was never stored (e.g. a crash right after the settlement): build it now.
+        let s = state
+            .ledger
+            .settlement(&setl_id)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
+        let refund = s.kind == ledger::SettlementKind::Cancel;
+        let data = crate::receipts::receipt_data(&state, &s.checkout_id, refund)
+            .await
+            .map_err(AppError::system)?;
+        state
+            .ledger
+            .save_receipt(
+                &setl_id,
+                &s.checkout_id,
+                if refund { "refund" } else { "sale" },
+                &data,
+                state.now(),
+            )
+            .await
+            .map_err(ledger_error)?;
+    }
+    match crate::receipts::print(&state, &setl_id, true).await {
+        Ok(()) => Ok("已补打".into()),
+        Err(e) => Err(AppError::new(
+            "no_printer",
+            format!("补打失败：{e}"),
+            "请检查打印机后再试；收据 PDF 已保存在数据目录 receipts/ 下。",
+        )),
+    }
+}
+
+/// 日结对账 for a day; amounts counted by the cashier are optional.
+#[tauri::command]
+pub async fn reconcile_day(
+    state: State<'_, AppState>,
+    day: String,
+    include_refunds: bool,
+    float: String,
+    cash_counted: String,
+    card_terminal: String,
+) -> AppResult<crate::dto::ReconcileView> {
+    let op = op_of(&require_session(&state).await?);
+    let amount = |s: &str, what: &str| -> AppResult<Option<Fen>> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        Fen::parse(s)
+            .map(Some)
+            .map_err(|_| AppError::validation(format!("{what}格式不对（如 1200 或 1200.50）。")))
+    };
+    let float = amount(&float, "备用金")?.unwrap_or(Fen::ZERO);
+    let r = state
+        .engine
+        .reconcile_day(
+            &op,
+            day.trim(),
+            include_refunds,
+            float,
+            amount(&cash_counted, "现金清点")?,
+            amount(&card_terminal, "刷卡终端合计")?,
+        )
+        .await
+        .map_err(checkout_error)?;
+    Ok(crate::dto::ReconcileView {
+        day: r.day,
+        center_balanced: r.center_balanced,
+        groups: r
+            .groups
+            .iter()
+            .map(|g| crate::dto::ReconcileGroupView {
+                insutype: g.group.insutype.clone(),
+                clr_type: g.group.clr_type.clone(),
+                setl_optins: g.group.setl_optins.clone(),
+                count: g.group.count,
+                medfee_sumamt: g.group.medfee_sumamt,
+                fund_pay_sumamt: g.group.fund_pay_sumamt,
+                acct_pay: g.group.acct_pay,
+                balanced: g.balanced,
+                center_says: g.stmt_rslt_dscr.clone(),
+                differences: g
+                    .differences
+                    .iter()
+                    .map(|d| format!("结算号 {} {}（人员 {}）", d.setl_id, d.memo, d.psn_no))
+                    .collect(),
+            })
+            .collect(),
+        settlements: r.counts.settlements,
+        refunds: r.counts.refunds,
+        medfee_sumamt: r.counts.medfee_sumamt,
+        fund_pay_sumamt: r.counts.fund_pay_sumamt,
+        acct_pay: r.counts.acct_pay,
+        psn_cash_pay: r.counts.psn_cash_pay,
+        cash_expected: r.drawer.cash_expected,
+        cash_counted: r.drawer.cash_counted,
+        cash_variance: r.drawer.cash_variance,
+        card_expected: r.drawer.card_expected,
+        card_terminal: r.drawer.card_terminal,
+        card_variance: r.drawer.card_variance,
+        queued: r.queued as u32,
+        open_adjustments: r
+            .open_adjustments
+            .iter()
+            .map(|a| a.reason.clone())
+            .collect(),
+    })
+}
+
+/// After sign-in: resolve whatever a crash left (2601 for in-doubt calls) and
+/// replay the offline queue, in the background; then keep replaying every 30 s.
+pub(crate) fn after_sign_in(state: &AppState, s: &crate::dto::SessionInfo) {
+    let engine = state.engine.clone();
+    let op = op_of(s);
+    let first = !state
+        .queue_loop
+        .swap(true, std::sync::atomic::Ordering::Relaxed);
+    tauri::async_runtime::spawn(async move {
+        match engine.recover(&op).await {
+            Ok(r)
+                if !(r.reversed.is_empty()
+                    && r.adopted.is_empty()
+                    && r.still_in_doubt.is_empty()) =>
+            {
+                tracing::warn!(?r, "recovered interrupted calls")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("recovery: {}", e.message),
+        }
+        while first {
+            if let Err(e) = engine.sync_queue(&op, false).await {
+                tracing::warn!("queue: {}", e.message);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
+    });
+}

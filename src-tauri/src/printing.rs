@@ -1,0 +1,50 @@
+//! After a checkout is done or refunded: keep the receipt data in the ledger
+//! and print it. A failed print never touches the settlement: it is marked
+//! for reprint.
+
+use crate::state::AppState;
+
+/// The checkout is done: store its receipt data and print it.
+pub(crate) async fn after_done(state: &AppState, checkout_id: &str) {
+    if let Err(e) = store_and_print(state, checkout_id, false).await {
+        tracing::warn!(checkout_id, "receipt: {e:#}");
+    }
+}
+
+pub(crate) async fn after_refund(state: &AppState, checkout_id: &str) {
+    if let Err(e) = store_and_print(state, checkout_id, true).await {
+        tracing::warn!(checkout_id, "refund receipt: {e:#}");
+    }
+}
+
+async fn store_and_print(state: &AppState, checkout_id: &str, refund: bool) -> anyhow::Result<()> {
+    let rec = state
+        .ledger
+        .checkout(checkout_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no checkout {checkout_id}"))?;
+    let Some(setl_id) = rec.setl_id.clone() else {
+        return Ok(());
+    };
+    let key = if refund {
+        rec.ctx
+            .get("refund_setl_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or(&setl_id)
+            .to_string()
+    } else {
+        setl_id.clone()
+    };
+    let data = crate::receipts::receipt_data(state, checkout_id, refund).await?;
+    state
+        .ledger
+        .save_receipt(
+            &key,
+            checkout_id,
+            if refund { "refund" } else { "sale" },
+            &data,
+            state.now(),
+        )
+        .await?;
+    crate::receipts::print(state, &key, false).await
+}

@@ -1,0 +1,122 @@
+//! One patient end to end in the real window: sign in as a cashier, the demo
+//! camera plays recorded frames of a demo person's current 医保码, the bill is
+//! entered from the catalog by pinyin initials, settled against the simulator,
+//! the rest paid in cash with change, then refunded with a supervisor.
+
+use std::time::Duration;
+
+use e2e::{add_user, App, Sim};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
+    let sim = Sim::start()?;
+    let persons = sim.persons().await?;
+    let person = persons
+        .iter()
+        // Balance 12.50: the account pays what it has and the rest is cash with change.
+        .find(|p| p["scenario"] == "low_balance")
+        .or_else(|| persons.first())
+        .expect("the simulator lists demo persons")
+        .clone();
+    let psn_no = person["psn_no"].as_str().unwrap().to_string();
+    let balance_before = person["balance"].clone();
+
+    // Recorded frames: the person's current code, as the demo camera would see it.
+    let frames = tempfile::tempdir()?;
+    std::fs::write(frames.path().join("0001.png"), sim.qr_png(&psn_no).await?)?;
+
+    let data = tempfile::tempdir()?;
+    std::fs::create_dir_all(data.path())?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "S001", "王主管", "supervisor", "super-pass-1")?;
+
+    let app = App::start_in(
+        data,
+        &[
+            ("YIBAO_CENTER_URL", sim.url.clone()),
+            ("YIBAO_CAMERA", format!("dir:{}", frames.path().display())),
+        ],
+    )
+    .await?;
+
+    app.type_into("[data-testid=signin-operator]", "C001")
+        .await?;
+    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
+        .await?;
+    app.click("[data-testid=signin-submit]").await?;
+    app.wait_text("[data-testid=operator]", "李收费").await?;
+
+    // The camera reads the code; the person is resolved (1162 → 1101).
+    let who = app.wait_text("[data-testid=person]", "余额").await?;
+    assert!(who.contains("职工") || who.contains("居民"), "{who}");
+
+    // The bill: search by pinyin initials, Enter adds the first hit.
+    app.type_into("[data-testid=catalog-search]", "amxl")
+        .await?;
+    app.wait_text("[data-testid=catalog-results]", "阿莫西林")
+        .await?;
+    app.find("[data-testid=catalog-search]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?; // Enter
+    app.wait_text("[data-testid=bill-lines]", "阿莫西林")
+        .await?;
+
+    // Pre-settle (2206) shows the split; settle (2207).
+    app.click("[data-testid=presettle]").await?;
+    let split = app.wait_text("[data-testid=split]", "个人现金支付").await?;
+    assert!(split.contains("医保统筹基金支付"), "{split}");
+    app.click("[data-testid=settle]").await?;
+
+    // Pay the rest in cash (or nothing is due when the account covered it).
+    let stage_done = app
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=done]"))
+        .await
+        .is_ok();
+    if !stage_done {
+        let due = app.text("[data-testid=due]").await?;
+        let due: f64 = due.trim_start_matches('¥').parse().unwrap_or(0.0);
+        let given = (due + 100.0).floor();
+        app.type_into("[data-testid=cash-given]", &format!("{given:.0}"))
+            .await?;
+        let preview = app.wait_text("[data-testid=change-preview]", "¥").await?;
+        assert!(!preview.contains('—'), "change preview {preview}");
+        app.find("[data-testid=cash-given]")
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        let change = app.wait_text("[data-testid=change]", "¥").await?;
+        let expect = format!("¥{:.2}", given - due);
+        assert_eq!(change.trim(), expect, "change shown");
+    }
+    let done = app.wait_text("[data-testid=done]", "收费完成").await?;
+    let setl_id = app.text("[data-testid=setl-id]").await?;
+    assert!(!setl_id.is_empty(), "{done}");
+    app.screenshot("checkout-done").await?;
+
+    // Refund from the history screen with a supervisor's confirmation.
+    app.click("[data-testid=nav-history]").await?;
+    app.click(&format!("tr[data-setl='{setl_id}'] [data-testid=refund]"))
+        .await?;
+    app.type_into("[data-testid=sup-id]", "S001").await?;
+    app.type_into("[data-testid=sup-password]", "super-pass-1")
+        .await?;
+    app.click("[data-testid=refund-confirm]").await?;
+    app.wait_text("[data-testid=history-message]", "退费")
+        .await?;
+
+    // The center restored the balance.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = sim.persons().await?;
+    let p = after
+        .iter()
+        .find(|p| p["psn_no"] == psn_no.as_str())
+        .unwrap();
+    assert_eq!(
+        p["balance"], balance_before,
+        "balance restored after refund"
+    );
+
+    app.close().await
+}

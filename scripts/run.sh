@@ -12,6 +12,12 @@ npm --prefix ui run build >/dev/null
 cargo build -p yibao-app -p cli
 
 APP="$CARGO_TARGET_DIR/debug/yibao-counter"
+# No webcam and no camera configured: the demo camera (a phone showing the built-in
+# simulated center's demo persons' current codes, one after another).
+if [ -z "${YIBAO_CAMERA:-}" ] && ! ls /dev/video* >/dev/null 2>&1 && [ -z "${YIBAO_CENTER_URL:-}" ]; then
+  export YIBAO_CAMERA=demo
+  echo "[run] no webcam: using the demo camera (demo persons' codes from the built-in simulated center)"
+fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "[run] no display: starting the window under Xvfb (take screenshots with: import -window root shot.png)"
   exec xvfb-run -a -s "-screen 0 1280x800x24" "$APP" "$@"

@@ -741,7 +741,10 @@ pub(crate) fn after_sign_in(state: &AppState, s: &crate::dto::SessionInfo) {
             Ok(_) => {}
             Err(e) => tracing::warn!("recovery: {}", e.message),
         }
-        while first {
+        if !first {
+            return;
+        }
+        loop {
             if let Err(e) = engine.sync_queue(&op, false).await {
                 tracing::warn!("queue: {}", e.message);
             }

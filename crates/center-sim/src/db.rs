@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use crate::persons::DEMO;
@@ -51,6 +51,9 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        // WAL + NORMAL: a committed transaction survives a process crash (the
+        // crash tests kill the counter, and sometimes the simulator).
+        .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)

@@ -10,6 +10,7 @@
 //! `POST /sim/fault` (inject a fault into the next calls of one transaction).
 
 mod db;
+pub mod load;
 pub mod persons;
 pub mod qr;
 mod tx;

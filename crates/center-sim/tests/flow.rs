@@ -543,3 +543,30 @@ async fn the_qr_png_decodes_to_the_current_code() {
     assert_eq!(&png[1..4], b"PNG");
     assert_eq!(p["qr"].as_str().unwrap().len(), 28);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_counters_lose_and_double_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db");
+    let addr = center_sim::spawn("127.0.0.1:0", &db, Default::default())
+        .await
+        .unwrap();
+    let r = center_sim::load::run(
+        &format!("http://{addr}"),
+        &db,
+        32,
+        std::time::Duration::from_secs(3),
+    )
+    .await
+    .unwrap();
+    assert!(r.flows > 32, "{r:?}");
+    assert_eq!(r.errors, 0, "{r:?}");
+    assert_eq!(
+        r.settlements_in_center as u64, r.flows,
+        "every answered 2207 is in the center once"
+    );
+    assert_eq!(
+        r.account_moved, r.account_paid_per_answers,
+        "balances add up"
+    );
+}

@@ -8,4 +8,4 @@ pub mod source;
 
 pub use decode::{decode_gray, Decoded, Decoder, Stage};
 pub use pipeline::{Deduper, Scanner, ScannerEvent};
-pub use source::{open_source, CameraInfo, DirSource, Frame, FrameSource, SourceError};
+pub use source::{open_source, CameraInfo, DirSource, FnSource, Frame, FrameSource, SourceError};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use image::GrayImage;
 
 use crate::decode::{Decoded, Decoder};
-use crate::source::{open_source, SourceError};
+use crate::source::{open_source, FrameSource, SourceError};
 
 /// What the scanner reports.
 #[derive(Debug, Clone)]
@@ -74,11 +74,23 @@ impl Scanner {
         armed: Arc<AtomicBool>,
         on_event: impl Fn(ScannerEvent) + Send + 'static,
     ) -> Scanner {
+        let retry = setting.trim() != "none";
+        Scanner::start_with(move || open_source(&setting), retry, armed, on_event)
+    }
+
+    /// Start scanning frames from sources made by `open` (re-called after a
+    /// source is lost when `retry` is set).
+    pub fn start_with(
+        open: impl Fn() -> Result<Box<dyn FrameSource>, SourceError> + Send + 'static,
+        retry: bool,
+        armed: Arc<AtomicBool>,
+        on_event: impl Fn(ScannerEvent) + Send + 'static,
+    ) -> Scanner {
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = stop.clone();
         let handle = std::thread::Builder::new()
             .name("scanner".into())
-            .spawn(move || run(setting, s2, armed, on_event))
+            .spawn(move || run(open, retry, s2, armed, on_event))
             .expect("spawn scanner thread");
         Scanner {
             stop,
@@ -97,7 +109,8 @@ impl Drop for Scanner {
 }
 
 fn run(
-    setting: String,
+    open: impl Fn() -> Result<Box<dyn FrameSource>, SourceError>,
+    can_retry: bool,
     stop: Arc<AtomicBool>,
     armed: Arc<AtomicBool>,
     on_event: impl Fn(ScannerEvent),
@@ -105,11 +118,11 @@ fn run(
     let decoder = Decoder::default();
     let mut dedup = Deduper::new(Duration::from_secs(3));
     while !stop.load(Ordering::Relaxed) {
-        let mut src = match open_source(&setting) {
+        let mut src = match open() {
             Ok(s) => s,
             Err(e) => {
                 let retry = matches!(e, SourceError::NoCamera(_) | SourceError::Lost(_))
-                    && !setting.trim().eq("none");
+                    && can_retry;
                 on_event(ScannerEvent::Error(e));
                 if !retry {
                     return;

@@ -118,6 +118,39 @@ impl FrameSource for DirSource {
     }
 }
 
+/// Frames made by a function (the demo camera: a phone showing the current
+/// code of a demo person, rendered by the simulated center), at `interval`.
+pub struct FnSource<F: FnMut() -> Result<Option<Frame>, SourceError> + Send> {
+    pub make: F,
+    pub interval: Duration,
+    pub name: String,
+    started: bool,
+}
+
+impl<F: FnMut() -> Result<Option<Frame>, SourceError> + Send> FnSource<F> {
+    pub fn new(name: &str, interval: Duration, make: F) -> Self {
+        FnSource {
+            make,
+            interval,
+            name: name.into(),
+            started: false,
+        }
+    }
+}
+
+impl<F: FnMut() -> Result<Option<Frame>, SourceError> + Send> FrameSource for FnSource<F> {
+    fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+        if self.started {
+            std::thread::sleep(self.interval);
+        }
+        self.started = true;
+        (self.make)()
+    }
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CameraInfo {
     pub index: u32,

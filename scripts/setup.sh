@@ -82,6 +82,10 @@ if [ "$(id -u)" -eq 0 ] && command -v lpadmin >/dev/null; then
     say "adding the CUPS PDF printer YibaoPDF (cups-pdf, output in ~/PDF)"
     lpadmin -p YibaoPDF -E -v cups-pdf:/ -m lsb/usr/cups-pdf/CUPS-PDF_noopt.ppd -D "Yibao PDF printer" >/dev/null 2>&1 || true
   fi
+  # No default printer yet: make the PDF printer the default (receipts land in ~/PDF).
+  if ! lpstat -d 2>/dev/null | grep -q ':'; then
+    lpadmin -d YibaoPDF >/dev/null 2>&1 || true
+  fi
 else
   say "not root: skipping the CUPS PDF printer (printing tests need CUPS with a printer named YibaoPDF)"
 fi

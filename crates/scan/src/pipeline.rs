@@ -121,8 +121,8 @@ fn run(
         let mut src = match open() {
             Ok(s) => s,
             Err(e) => {
-                let retry = matches!(e, SourceError::NoCamera(_) | SourceError::Lost(_))
-                    && can_retry;
+                let retry =
+                    matches!(e, SourceError::NoCamera(_) | SourceError::Lost(_)) && can_retry;
                 on_event(ScannerEvent::Error(e));
                 if !retry {
                     return;

@@ -76,4 +76,15 @@ describe("keyboard wedge scanner detection", () => {
     }
     expect(scans).toEqual(["111111111111", "222222222222"]);
   });
+
+  it("gives held keys back to the field they were typed in when focus moves on", () => {
+    const { d, typed } = harness();
+    expect(d.keydown("S", 0)).toBe(true);
+    d.keydown("0", 5);
+    expect(d.holding).toBe(true);
+    // Focus moves (App.vue flushes on focusin) before the hold timer fires.
+    d.flush();
+    expect(typed).toEqual(["S0"]);
+    expect(d.holding).toBe(false);
+  });
 });

@@ -14,12 +14,44 @@ pub struct Args {
     /// Also say which pipeline stage read each code.
     #[arg(long)]
     pub stages: bool,
+    /// No time budget per image (the camera's pipeline gives up on a frame after 25 ms).
+    #[arg(long)]
+    pub thorough: bool,
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let decoder = scan::Decoder::default();
+    let decoder = match std::env::var("YIBAO_DECODE_STAGES").ok().as_deref() {
+        // For measuring: every stage, or a chosen list (`rxing,plain,otsu`).
+        Some("all") => scan::Decoder {
+            stages: scan::Stage::EXTENDED.to_vec(),
+            budget: None,
+        },
+        Some(list) => scan::Decoder {
+            stages: list
+                .split(',')
+                .filter_map(|n| {
+                    scan::Stage::EXTENDED.into_iter().find(|s| {
+                        serde_json::to_value(s)
+                            .ok()
+                            .and_then(|v| v.as_str().map(|x| x == n.trim()))
+                            .unwrap_or(false)
+                    })
+                })
+                .collect(),
+            budget: None,
+        },
+        None => scan::Decoder::default(),
+    };
+    let decoder = if a.thorough {
+        scan::Decoder {
+            budget: None,
+            ..decoder
+        }
+    } else {
+        decoder
+    };
     let mut failed = 0;
     for f in &a.files {
         let name = f.display().to_string();

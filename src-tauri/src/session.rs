@@ -110,6 +110,17 @@ pub async fn session_sign_in(
 #[tauri::command]
 pub async fn session_sign_out(state: State<'_, AppState>) -> AppResult<()> {
     state.arm_scanner(false);
+    if let Some(s) = state.session.lock().await.clone() {
+        // 9002 goes through the queue; the background replay sends it.
+        let op = crate::counter::op_of(&s);
+        if let Err(e) = state.engine.sign_out(&op).await {
+            tracing::warn!("sign-out: {}", e.message);
+        }
+        let engine = state.engine.clone();
+        tauri::async_runtime::spawn(async move {
+            let _ = engine.sync_queue(&op, true).await;
+        });
+    }
     *state.session.lock().await = None;
     Ok(())
 }

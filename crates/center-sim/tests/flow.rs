@@ -570,3 +570,32 @@ async fn concurrent_counters_lose_and_double_nothing() {
         "balances add up"
     );
 }
+
+#[tokio::test]
+async fn sign_out_ends_the_sign_in() {
+    let mut t = start(Default::default()).await;
+    let sign_no = t.caller.sign_no.clone();
+    let r = t
+        .call(Infno::SignOut, i::sign_out(&sign_no, "C001"))
+        .await
+        .unwrap();
+    assert!(r.output["signoutoutb"]["sign_time"].is_string());
+    // After 9002 the sign_no no longer works for business calls.
+    let e = t
+        .call(
+            Infno::Register,
+            i::register(
+                "44030000000000000001",
+                "310",
+                "2026-11-25 09:00:00",
+                "02",
+                "44030519850312001X",
+                "O",
+                "D",
+                "内科",
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.detail().contains("签到"), "{e}");
+}

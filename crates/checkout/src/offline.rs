@@ -381,6 +381,23 @@ impl Engine {
         )
     }
 
+    /// End the operator's day at the center (9002): recorded now, sent through
+    /// the queue (it can wait when the center is down).
+    pub async fn sign_out(&self, op: &Operator) -> Result<()> {
+        let now = self.now();
+        let Some(s) = self.ledger.sign_in_for(&op.id, now.date()).await? else {
+            return Ok(());
+        };
+        if s.signed_out_at.is_some() {
+            return Ok(());
+        }
+        self.ledger.record_sign_out(&op.id, now.date(), now).await?;
+        self.ledger
+            .enqueue("signout", None, &json!({"sign_no": s.sign_no}), &op.id, now)
+            .await?;
+        Ok(())
+    }
+
     /// At start-up: reverse every 2207/2208 whose outcome is unknown, book
     /// answers that arrived but were not booked, rewind interrupted checkouts.
     pub async fn recover(&self, op: &Operator) -> Result<RecoverReport> {

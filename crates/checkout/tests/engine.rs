@@ -1,0 +1,168 @@
+//! The engine against an in-process simulator over HTTP.
+use std::time::Duration;
+
+use checkout::{Engine, EngineConfig, Operator, Pay};
+
+async fn setup(read_timeout: Duration) -> (Engine, Operator, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = center_sim::spawn(
+        "127.0.0.1:0",
+        &dir.path().join("sim.db"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{addr}");
+    let key = ledger::LedgerKey::load_or_create(&dir.path().join("l.key")).unwrap();
+    let l = ledger::Ledger::open(&dir.path().join("ledger.db"), &key)
+        .await
+        .unwrap();
+    let now = chrono::Local::now().naive_local();
+    l.create_operator(
+        "C001",
+        "李收费",
+        ledger::Role::Cashier,
+        "cashier-pass-1",
+        now,
+    )
+    .await
+    .unwrap();
+    l.create_operator(
+        "S001",
+        "王主管",
+        ledger::Role::Supervisor,
+        "super-pass-1",
+        now,
+    )
+    .await
+    .unwrap();
+    let mut cfg = EngineConfig::demo(&url);
+    cfg.read_timeout = read_timeout;
+    (
+        Engine::new(l, cfg).unwrap(),
+        Operator {
+            id: "C001".into(),
+            name: "李收费".into(),
+        },
+        url,
+        dir,
+    )
+}
+
+fn lines() -> Vec<billing::BillLine> {
+    let c = billing::Catalog::demo();
+    vec![c.search("amxl", 1)[0].line(money::Qty::parse("2").unwrap())]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_settle_answer_is_reversed_at_once_and_the_patient_can_settle_again() {
+    let (e, op, url, _d) = setup(Duration::from_millis(800)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "44030519850312001X", "张伟")
+        .await
+        .unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    reqwest::Client::new()
+        .post(format!("{url}/sim/fault"))
+        .json(&serde_json::json!({"infno": "2207", "mode": "hang_after", "delay_ms": 2000}))
+        .send()
+        .await
+        .unwrap();
+    let err = e.settle(&op, &v.id).await.unwrap_err();
+    assert_eq!(err.kind, "network", "{err:?}");
+    assert!(err.message.contains("已自动冲正"), "{}", err.message);
+    assert_eq!(e.view(&v.id).await.unwrap().stage, "presettled");
+    let done = e.settle(&op, &v.id).await.unwrap();
+    assert!(done.setl_id.is_some());
+    assert_eq!(
+        e.ledger.settlements().await.unwrap().len(),
+        1,
+        "settled once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_need_a_supervisor_and_return_cash_through_its_channel() {
+    let (e, op, _url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "440303197811230037", "")
+        .await
+        .unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    let s = e.settle(&op, &v.id).await.unwrap();
+    assert_eq!(s.stage, "settled");
+    let paid = e
+        .pay(
+            &op,
+            &v.id,
+            Pay::Cash {
+                given: money::Fen::yuan(100),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(paid.stage, "done");
+    let no = e
+        .refund(&op, &v.id, "C001", "cashier-pass-1", "test")
+        .await
+        .unwrap_err();
+    assert_eq!(no.kind, "auth");
+    let wrong = e
+        .refund(&op, &v.id, "S001", "wrong-password", "test")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.kind, "auth");
+    let r = e
+        .refund(&op, &v.id, "S001", "super-pass-1", "test")
+        .await
+        .unwrap();
+    assert_eq!(r.stage, "refunded");
+    let back: money::Fen = r
+        .payments
+        .iter()
+        .filter(|p| p.payment.channel == ledger::PaymentChannel::Cash)
+        .map(|p| p.payment.amount)
+        .sum();
+    assert_eq!(
+        back,
+        money::Fen::ZERO,
+        "the cash came back through the cash channel"
+    );
+    let receipt = e.receipt_data(&v.id, true, true).await.unwrap();
+    assert!(receipt.orig_setl_id.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_goes_through_the_queue_and_the_next_call_signs_in_again() {
+    let (e, op, _url, _d) = setup(Duration::from_secs(10)).await;
+    let first = e.sign_no(&op).await.unwrap();
+    e.sign_out(&op).await.unwrap();
+    let r = e.sync_queue(&op, true).await.unwrap();
+    assert_eq!(r.done.len(), 1, "{r:?}");
+    let second = e.sign_no(&op).await.unwrap();
+    assert_ne!(first, second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_code_and_a_bad_id_number_are_refused_with_what_to_do() {
+    let (e, op, _url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    let err = e
+        .resolve_qr(&op, &v.id, "134567890123456789")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, "wrong_code");
+    assert!(err.message.contains("微信"));
+    let err = e
+        .resolve_id(&op, &v.id, "440305198503120017", "")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, "input");
+    let err = e
+        .resolve_id(&op, &v.id, "44030519850312001X", "王五")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, "data_mismatch");
+}

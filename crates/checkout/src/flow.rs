@@ -448,54 +448,16 @@ impl Engine {
         let setl_id = s.setl_id.clone().ok_or_else(|| {
             CheckoutError::new("system_fault", "中心未返回结算ID", "请联系信息科核对")
         })?;
-        let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
-        let rec_s = SettlementRecord {
-            setl_id: setl_id.clone(),
-            checkout_id: rec.id.clone(),
-            msgid: msgid.into(),
-            kind: SettlementKind::Settle,
-            orig_setl_id: None,
-            psn_no: s.psn_no.clone().or(rec.psn_no.clone()).unwrap_or_default(),
-            mdtrt_id: s
-                .mdtrt_id
-                .clone()
-                .or(rec.mdtrt_id.clone())
-                .unwrap_or_default(),
-            insutype: s.insutype.clone(),
-            clr_type: s.clr_type.clone(),
-            clr_optins: s.clr_optins.clone(),
-            clr_way: s.clr_way.clone(),
-            medfee_sumamt: z(s.medfee_sumamt),
-            fund_pay_sumamt: z(s.fund_pay_sumamt),
-            acct_pay: z(s.acct_pay),
-            acct_mulaid_pay: z(s.acct_mulaid_pay),
-            psn_cash_pay: z(s.psn_cash_pay),
-            hosp_part_amt: z(s.hosp_part_amt),
-            balc: s.balc,
-            setl_time: s.setl_time.clone(),
-            cancelled_by: None,
-            response: output.clone(),
-        };
-        let mut pays = Vec::new();
-        for (ch, amt) in [
-            (PaymentChannel::Fund, rec_s.fund_pay_sumamt),
-            (PaymentChannel::Account, rec_s.acct_pay),
-            (PaymentChannel::MutualAid, rec_s.acct_mulaid_pay),
-            (PaymentChannel::Hospital, rec_s.hosp_part_amt),
-        ] {
-            if amt != Fen::ZERO {
-                pays.push(NewPayment {
-                    checkout_id: rec.id.clone(),
-                    setl_id: Some(setl_id.clone()),
-                    channel: ch,
-                    amount: amt,
-                    given: None,
-                    change: None,
-                    reference: None,
-                    note: None,
-                });
-            }
-        }
+        let rec_s = settlement_record(
+            rec,
+            msgid,
+            SettlementKind::Settle,
+            &setl_id,
+            None,
+            &s,
+            output,
+        );
+        let pays = fund_payments(&rec.id, &rec_s, None);
         rec.setl_id = Some(setl_id);
         set_ctx(rec, "settle", info);
         rec.state = if rec.mode == "offline" {
@@ -651,55 +613,21 @@ impl Engine {
     ) -> Result<()> {
         let info = output["setlinfo"].clone();
         let s: nhsa::types::Setlinfo = serde_json::from_value(info.clone()).unwrap_or_default();
-        let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
         let cancel_id = s
             .setl_id
             .clone()
             .filter(|x| x != orig)
             .unwrap_or_else(|| format!("{orig}-C"));
-        let rec_s = SettlementRecord {
-            setl_id: cancel_id.clone(),
-            checkout_id: rec.id.clone(),
-            msgid: msgid.into(),
-            kind: SettlementKind::Cancel,
-            orig_setl_id: Some(orig.into()),
-            psn_no: rec.psn_no.clone().unwrap_or_default(),
-            mdtrt_id: rec.mdtrt_id.clone().unwrap_or_default(),
-            insutype: s.insutype.clone(),
-            clr_type: s.clr_type.clone(),
-            clr_optins: s.clr_optins.clone(),
-            clr_way: s.clr_way.clone(),
-            medfee_sumamt: z(s.medfee_sumamt),
-            fund_pay_sumamt: z(s.fund_pay_sumamt),
-            acct_pay: z(s.acct_pay),
-            acct_mulaid_pay: z(s.acct_mulaid_pay),
-            psn_cash_pay: z(s.psn_cash_pay),
-            hosp_part_amt: z(s.hosp_part_amt),
-            balc: s.balc,
-            setl_time: s.setl_time.clone(),
-            cancelled_by: None,
-            response: output.clone(),
-        };
-        let mut pays = Vec::new();
-        for (ch, amt) in [
-            (PaymentChannel::Fund, rec_s.fund_pay_sumamt),
-            (PaymentChannel::Account, rec_s.acct_pay),
-            (PaymentChannel::MutualAid, rec_s.acct_mulaid_pay),
-            (PaymentChannel::Hospital, rec_s.hosp_part_amt),
-        ] {
-            if amt != Fen::ZERO {
-                pays.push(NewPayment {
-                    checkout_id: rec.id.clone(),
-                    setl_id: Some(cancel_id.clone()),
-                    channel: ch,
-                    amount: amt,
-                    given: None,
-                    change: None,
-                    reference: None,
-                    note: Some("2208 退回".into()),
-                });
-            }
-        }
+        let rec_s = settlement_record(
+            rec,
+            msgid,
+            SettlementKind::Cancel,
+            &cancel_id,
+            Some(orig),
+            &s,
+            output,
+        );
+        let mut pays = fund_payments(&rec.id, &rec_s, Some("2208 退回"));
         // Cash and card back through the channel they came from.
         for p in self.ledger.payments_of_checkout(&rec.id).await? {
             let ch = p.payment.channel;
@@ -805,6 +733,69 @@ impl Engine {
             created_at: rec.created_at.clone(),
         })
     }
+}
+
+/// The ledger's record of a 2207/2208 answer.
+fn settlement_record(
+    rec: &CheckoutRecord,
+    msgid: &str,
+    kind: SettlementKind,
+    setl_id: &str,
+    orig: Option<&str>,
+    s: &nhsa::types::Setlinfo,
+    output: &Value,
+) -> SettlementRecord {
+    let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
+    SettlementRecord {
+        setl_id: setl_id.into(),
+        checkout_id: rec.id.clone(),
+        msgid: msgid.into(),
+        kind,
+        orig_setl_id: orig.map(str::to_owned),
+        psn_no: s.psn_no.clone().or(rec.psn_no.clone()).unwrap_or_default(),
+        mdtrt_id: s
+            .mdtrt_id
+            .clone()
+            .or(rec.mdtrt_id.clone())
+            .unwrap_or_default(),
+        insutype: s.insutype.clone(),
+        clr_type: s.clr_type.clone(),
+        clr_optins: s.clr_optins.clone(),
+        clr_way: s.clr_way.clone(),
+        medfee_sumamt: z(s.medfee_sumamt),
+        fund_pay_sumamt: z(s.fund_pay_sumamt),
+        acct_pay: z(s.acct_pay),
+        acct_mulaid_pay: z(s.acct_mulaid_pay),
+        psn_cash_pay: z(s.psn_cash_pay),
+        hosp_part_amt: z(s.hosp_part_amt),
+        balc: s.balc,
+        setl_time: s.setl_time.clone(),
+        cancelled_by: None,
+        response: output.clone(),
+    }
+}
+
+/// The fund, account, 共济 and hospital parts of a settlement as payments.
+fn fund_payments(checkout_id: &str, r: &SettlementRecord, note: Option<&str>) -> Vec<NewPayment> {
+    [
+        (PaymentChannel::Fund, r.fund_pay_sumamt),
+        (PaymentChannel::Account, r.acct_pay),
+        (PaymentChannel::MutualAid, r.acct_mulaid_pay),
+        (PaymentChannel::Hospital, r.hosp_part_amt),
+    ]
+    .into_iter()
+    .filter(|(_, amt)| *amt != Fen::ZERO)
+    .map(|(channel, amount)| NewPayment {
+        checkout_id: checkout_id.into(),
+        setl_id: Some(r.setl_id.clone()),
+        channel,
+        amount,
+        given: None,
+        change: None,
+        reference: None,
+        note: note.map(str::to_owned),
+    })
+    .collect()
 }
 
 fn chronic(rec: &CheckoutRecord) -> (String, String) {

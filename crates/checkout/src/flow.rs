@@ -603,6 +603,51 @@ impl Engine {
         }
     }
 
+    /// Partial refund (§5.3: 22xx has no line-level refund): cancel the whole
+    /// settlement (2208, supervisor confirmed), then settle the lines the
+    /// patient keeps as a new checkout linked to the original (same person, by
+    /// 身份证). Returns the new checkout, settled (its cash part still to collect).
+    pub async fn partial_refund(
+        &self,
+        op: &Operator,
+        id: &str,
+        keep: &[usize],
+        supervisor_id: &str,
+        supervisor_password: &str,
+    ) -> Result<CheckoutView> {
+        let orig = self.load(id).await?;
+        let lines = view::lines_of(&orig);
+        let kept: Vec<BillLine> = keep.iter().filter_map(|&i| lines.get(i).cloned()).collect();
+        if kept.is_empty() || kept.len() == lines.len() {
+            return Err(CheckoutError::input(
+                "部分退费需保留部分项目：全部退请用整笔退费，不退请取消",
+            ));
+        }
+        let certno = person_str(&orig, "certno");
+        let name = person_str(&orig, "psn_name");
+        self.refund(
+            op,
+            id,
+            supervisor_id,
+            supervisor_password,
+            "部分退费：撤销后重新结算保留项目",
+        )
+        .await?;
+        let v = self.start(op).await?;
+        let mut rec = self.load(&v.id).await?;
+        rec.parent_id = Some(id.to_string());
+        self.save(op, &mut rec).await?;
+        self.resolve_id(op, &v.id, &certno, &name).await?;
+        self.set_lines(op, &v.id, kept).await?;
+        let acct_used = orig
+            .ctx
+            .get("acct_used")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        self.presettle(op, &v.id, acct_used).await?;
+        self.settle(op, &v.id).await
+    }
+
     pub(crate) async fn adopt_cancel(
         &self,
         op: &Operator,

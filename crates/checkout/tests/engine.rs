@@ -166,3 +166,35 @@ async fn a_payment_code_and_a_bad_id_number_are_refused_with_what_to_do() {
         .unwrap_err();
     assert_eq!(err.kind, "data_mismatch");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_refund_cancels_and_resettles_the_kept_lines() {
+    let (e, op, _url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "44030519850312001X", "")
+        .await
+        .unwrap();
+    let c = billing::Catalog::demo();
+    let two = vec![
+        c.search("amxl", 1)[0].line(money::Qty::parse("2").unwrap()),
+        c.search("xcg", 1)[0].line(money::Qty::parse("1").unwrap()),
+    ];
+    e.set_lines(&op, &v.id, two).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    let s = e.settle(&op, &v.id).await.unwrap();
+    if s.stage == "settled" {
+        e.pay(&op, &v.id, Pay::Cash { given: s.due }).await.unwrap();
+    }
+    // Keep only the first line (阿莫西林 2 × 25.00).
+    let n = e
+        .partial_refund(&op, &v.id, &[0], "S001", "super-pass-1")
+        .await
+        .unwrap();
+    assert_eq!(n.total, money::Fen::parse("50.00").unwrap());
+    assert!(n.setl_id.is_some() && n.setl_id != s.setl_id);
+    assert_eq!(e.view(&v.id).await.unwrap().stage, "refunded");
+    let st = e.ledger.settlements().await.unwrap();
+    assert_eq!(st.len(), 3, "settle, cancel, settle again");
+    let standing: money::Fen = st.iter().map(|x| x.medfee_sumamt).sum();
+    assert_eq!(standing, money::Fen::parse("50.00").unwrap());
+}

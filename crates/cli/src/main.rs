@@ -39,6 +39,8 @@ enum Cmd {
     Recover(cmd::checkout::RecoverArgs),
     /// The offline queue: status or sync.
     Queue(cmd::checkout::QueueArgs),
+    /// Refund a settlement (2208) with a supervisor; `--keep` makes it partial (cancel and re-settle).
+    Refund(cmd::checkout::RefundArgs),
     /// End of day: the ledger against the center (3201/3202), the drawer and the card terminal.
     Reconcile(cmd::checkout::ReconcileArgs),
     /// The hash-chained audit log.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Cmd::Recover(a) => cmd::checkout::run_recover(a),
         Cmd::Queue(a) => cmd::checkout::run_queue(a),
         Cmd::Reconcile(a) => cmd::checkout::run_reconcile(a),
+        Cmd::Refund(a) => cmd::checkout::run_refund(a),
         Cmd::Audit(a) => cmd::audit::run(a),
         Cmd::User(a) => cmd::audit::run_user(a),
     };

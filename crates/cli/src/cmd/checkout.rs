@@ -378,3 +378,48 @@ pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
         }
     })
 }
+
+#[derive(clap::Args)]
+pub struct RefundArgs {
+    #[command(flatten)]
+    pub center: CenterArgs,
+    /// The cashier doing the refund.
+    #[arg(long)]
+    pub operator: String,
+    #[arg(long)]
+    pub setl_id: String,
+    /// The confirming supervisor; the password is read from standard input.
+    #[arg(long)]
+    pub supervisor: String,
+    /// Partial refund: the line numbers (0-based) the patient keeps, e.g. `0,2`.
+    #[arg(long, value_delimiter = ',')]
+    pub keep: Vec<usize>,
+}
+
+pub fn run_refund(a: RefundArgs) -> anyhow::Result<ExitCode> {
+    let mut pw = String::new();
+    std::io::stdin()
+        .read_line(&mut pw)
+        .context("reading the supervisor's password from standard input")?;
+    let pw = pw.trim_end_matches(['\r', '\n']).to_string();
+    runtime()?.block_on(async move {
+        let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
+        let op = operator(&e, Some(&a.operator)).await?;
+        let s = e.ledger.settlement(&a.setl_id).await?.with_context(|| format!("no settlement {}", a.setl_id))?;
+        let r = if a.keep.is_empty() {
+            e.refund(&op, &s.checkout_id, &a.supervisor, &pw, "退费").await
+        } else {
+            e.partial_refund(&op, &s.checkout_id, &a.keep, &a.supervisor, &pw).await
+        };
+        match r {
+            Ok(v) => {
+                println!("{}", serde_json::to_string_pretty(&json!({"checkout_id": v.id, "stage": v.stage, "setl_id": v.setl_id, "refund_setl_id": v.refund_setl_id, "split": v.split, "due": v.due, "payments": v.payments}))?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(x) => {
+                print_err(&x);
+                Ok(ExitCode::from(2))
+            }
+        }
+    })
+}

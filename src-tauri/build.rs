@@ -7,6 +7,8 @@ const COMMANDS: &[&str] = &[
     "session_create_first_supervisor",
     "session_sign_in",
     "session_sign_out",
+    "users_list",
+    "users_add",
     "checkout_view",
     "checkout_resolve_qr",
     "checkout_resolve_id",

@@ -259,3 +259,14 @@ pub struct ReconcileView {
     pub queued: u32,
     pub open_adjustments: Vec<String>,
 }
+
+/// A cashier account as the supervisor sees it (never the password hash).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct OperatorView {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub locked: bool,
+}

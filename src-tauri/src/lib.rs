@@ -45,6 +45,8 @@ pub fn run() {
             session::session_create_first_supervisor,
             session::session_sign_in,
             session::session_sign_out,
+            session::users_list,
+            session::users_add,
             counter::checkout_view,
             counter::checkout_resolve_qr,
             counter::checkout_resolve_id,

@@ -147,3 +147,49 @@ pub(crate) async fn require_supervisor(state: &AppState) -> AppResult<SessionInf
     }
     Ok(s)
 }
+
+fn operator_view(o: ledger::Operator) -> crate::dto::OperatorView {
+    crate::dto::OperatorView {
+        locked: o.locked_until.is_some(),
+        id: o.id,
+        name: o.name,
+        role: role_of(o.role),
+        active: o.active,
+    }
+}
+
+/// The accounts (supervisors only).
+#[tauri::command]
+pub async fn users_list(state: State<'_, AppState>) -> AppResult<Vec<crate::dto::OperatorView>> {
+    require_supervisor(&state).await?;
+    let ops = state.ledger.operators().await.map_err(ledger_error)?;
+    Ok(ops.into_iter().map(operator_view).collect())
+}
+
+/// A supervisor adds a cashier (or another supervisor).
+#[tauri::command]
+pub async fn users_add(
+    state: State<'_, AppState>,
+    operator_id: String,
+    name: String,
+    role: String,
+    password: String,
+) -> AppResult<Vec<crate::dto::OperatorView>> {
+    require_supervisor(&state).await?;
+    if password.chars().count() < 8 {
+        return Err(AppError::validation("密码至少 8 位。"));
+    }
+    let role = ledger::Role::parse(&role).map_err(ledger_error)?;
+    state
+        .ledger
+        .create_operator(
+            operator_id.trim(),
+            name.trim(),
+            role,
+            &password,
+            state.now(),
+        )
+        .await
+        .map_err(ledger_error)?;
+    users_list(state).await
+}

@@ -89,3 +89,11 @@ export const reconcileApi = {
   day: (day: string, includeRefunds: boolean, float: string, cashCounted: string, cardTerminal: string) =>
     call<ReconcileView>("reconcile_day", { day, includeRefunds, float, cashCounted, cardTerminal }),
 };
+
+import type { OperatorView } from "./bindings/OperatorView";
+
+export const usersApi = {
+  list: () => call<OperatorView[]>("users_list"),
+  add: (operatorId: string, name: string, role: string, password: string) =>
+    call<OperatorView[]>("users_add", { operatorId, name, role, password }),
+};

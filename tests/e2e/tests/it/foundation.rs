@@ -47,6 +47,20 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
     app.click("[data-testid=lang-switch]").await?;
     app.wait_text("[data-testid=nav]", "收费").await?;
 
+    // The supervisor adds a cashier in the settings.
+    app.click("[data-testid=nav-settings]").await?;
+    app.wait_text("[data-testid=users]", "S001").await?;
+    app.type_into("[data-testid=user-id]", "C002").await?;
+    app.type_into("[data-testid=user-name]", "赵收费").await?;
+    app.type_into("[data-testid=user-password]", "cashier-pass-2")
+        .await?;
+    app.find("[data-testid=user-password]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    app.wait_text("[data-testid=users]", "赵收费").await?;
+    app.click("[data-testid=nav-checkout]").await?;
+
     // Sign out, then a wrong password is refused with a clear message, the right one works.
     app.click("[data-testid=signout]").await?;
     app.wait_text("[data-testid=signin-form]", "收费员签到")

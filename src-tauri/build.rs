@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "checkout_add_line",
     "checkout_set_qty",
     "checkout_remove_line",
+    "checkout_set_price",
+    "checkout_import_bill",
     "checkout_presettle",
     "checkout_settle",
     "checkout_pay_cash",

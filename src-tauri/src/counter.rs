@@ -752,3 +752,60 @@ pub(crate) fn after_sign_in(state: &AppState, s: &crate::dto::SessionInfo) {
         }
     });
 }
+
+#[tauri::command]
+pub async fn checkout_set_price(
+    state: State<'_, AppState>,
+    index: usize,
+    pric: String,
+) -> AppResult<CheckoutView> {
+    let p = money::Price::parse(pric.trim()).map_err(|_| {
+        AppError::validation(format!("单价「{pric}」不是有效的金额（最多6位小数）。"))
+    })?;
+    if p.0 < 0 {
+        return Err(AppError::validation("单价不能为负。"));
+    }
+    edit_lines(&state, move |lines| {
+        let l = lines
+            .get_mut(index)
+            .ok_or_else(|| AppError::validation("没有这一行。"))?;
+        l.pric = p;
+        Ok(())
+    })
+    .await
+}
+
+/// Lines from a bill file (the `lines` of the `yibao split` format), added to the bill.
+#[tauri::command]
+pub async fn checkout_import_bill(
+    state: State<'_, AppState>,
+    json: String,
+) -> AppResult<CheckoutView> {
+    let v: serde_json::Value = serde_json::from_str(&json)
+        .map_err(|e| AppError::validation(format!("账单文件不是有效的 JSON：{e}")))?;
+    let raw = v
+        .get("lines")
+        .and_then(|l| l.as_array())
+        .ok_or_else(|| AppError::validation("账单文件中没有 lines 列表。"))?;
+    let mut parsed = Vec::new();
+    for (i, l) in raw.iter().enumerate() {
+        let mut line = billing::parse_line(i, l)
+            .map_err(|e| AppError::validation(format!("账单第 {} 行有误：{e}", i + 1)))?;
+        if line.med_list_codg.is_none() {
+            line.med_list_codg = state
+                .engine
+                .cfg
+                .catalog
+                .items
+                .iter()
+                .find(|it| it.name == line.name)
+                .map(|it| it.code.clone());
+        }
+        parsed.push(line);
+    }
+    edit_lines(&state, move |lines| {
+        lines.extend(parsed);
+        Ok(())
+    })
+    .await
+}

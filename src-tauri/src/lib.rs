@@ -54,6 +54,8 @@ pub fn run() {
             counter::checkout_add_line,
             counter::checkout_set_qty,
             counter::checkout_remove_line,
+            counter::checkout_set_price,
+            counter::checkout_import_bill,
             counter::checkout_presettle,
             counter::checkout_settle,
             counter::checkout_pay_cash,

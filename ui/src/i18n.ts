@@ -162,6 +162,7 @@ const zh = {
   se_supervisor: "主管",
   se_pw_ph: "初始密码（至少8位）",
   se_add: "添加账户",
+  co_import: "导入账单文件（JSON）",
 } as const;
 
 export type Key = keyof typeof zh;
@@ -324,6 +325,7 @@ const en: Record<Key, string> = {
   se_supervisor: "Supervisor",
   se_pw_ph: "Initial password (8+)",
   se_add: "Add account",
+  co_import: "Import a bill file (JSON)",
 };
 
 const tables: Record<Locale, Record<Key, string>> = { "zh-CN": zh, en };

@@ -61,6 +61,16 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
         .await?; // Enter
     app.wait_text("[data-testid=bill-lines]", "阿莫西林")
         .await?;
+    // More lines from a bill file (the `yibao split` format), through the file picker.
+    let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/reference/examples/bill-B1a.json")
+        .canonicalize()?;
+    app.find("[data-testid=bill-import]")
+        .await?
+        .send_keys(bill.to_str().unwrap())
+        .await?;
+    app.wait_text("[data-testid=bill-lines]", "头孢克肟分散片")
+        .await?;
 
     // Pre-settle (2206) shows the split; settle (2207).
     app.click("[data-testid=presettle]").await?;

@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "checkout_offline",
     "checkout_reset",
     "checkout_refund",
+    "checkout_partial_refund",
     "history_list",
     "history_reprint",
     "queue_list",

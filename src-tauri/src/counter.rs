@@ -528,6 +528,11 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
             state_label: checkout::stage_zh(&r.state).into(),
             refundable: matches!(r.state.as_str(), "done" | "settled") && r.setl_id.is_some(),
             print_status,
+            lines: v
+                .lines
+                .iter()
+                .map(|l| format!("{} × {} = ¥{}", l.name, l.cnt, l.amount))
+                .collect(),
         });
     }
     Ok(out)
@@ -808,4 +813,57 @@ pub async fn checkout_import_bill(
         Ok(())
     })
     .await
+}
+
+/// Partial refund: cancel the whole settlement (supervisor) and re-settle the
+/// lines the patient keeps as a new checkout, which becomes the current one
+/// (its cash part is collected as usual).
+#[tauri::command]
+pub async fn checkout_partial_refund(
+    state: State<'_, AppState>,
+    setl_id: String,
+    keep: Vec<usize>,
+    supervisor_id: String,
+    supervisor_password: String,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require_session(&state).await?);
+    let s = state
+        .ledger
+        .settlement(&setl_id)
+        .await
+        .map_err(ledger_error)?
+        .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
+    let mut cur = state.current.lock().await;
+    if let Some(id) = cur.clone() {
+        let v = state.engine.view(&id).await.map_err(checkout_error)?;
+        if !matches!(
+            v.stage.as_str(),
+            "new" | "done" | "refunded" | "offline_queued"
+        ) {
+            return Err(AppError::new(
+                "validation",
+                "收费台上还有未完成的患者。",
+                "请先完成或取消当前患者，再办理部分退费。",
+            ));
+        }
+    }
+    let v = state
+        .engine
+        .partial_refund(
+            &op,
+            &s.checkout_id,
+            &keep,
+            &supervisor_id,
+            &supervisor_password,
+        )
+        .await
+        .map_err(checkout_error)?;
+    crate::printing::after_refund(&state, &s.checkout_id).await;
+    *cur = Some(v.id.clone());
+    state.arm_scanner(false);
+    drop(cur);
+    if v.stage == "done" {
+        crate::printing::after_done(&state, &v.id).await;
+    }
+    show(&state, &v.id).await
 }

@@ -185,6 +185,8 @@ pub struct HistoryItemView {
     pub state_label: String,
     pub refundable: bool,
     pub print_status: Option<String>,
+    /// The bill's lines (name × quantity), for choosing what a partial refund keeps.
+    pub lines: Vec<String>,
 }
 
 /// One item of the offline queue.

@@ -63,6 +63,7 @@ pub fn run() {
             counter::checkout_offline,
             counter::checkout_reset,
             counter::checkout_refund,
+            counter::checkout_partial_refund,
             counter::history_list,
             counter::history_reprint,
             counter::queue_list,

@@ -59,6 +59,8 @@ export const checkoutApi = {
   reset: () => call<CheckoutView>("checkout_reset"),
   offline: (certNo: string, name: string, given: string) =>
     call<CheckoutView>("checkout_offline", { certNo, name, given }),
+  partialRefund: (setlId: string, keep: number[], supervisorId: string, supervisorPassword: string) =>
+    call<CheckoutView>("checkout_partial_refund", { setlId, keep, supervisorId, supervisorPassword }),
   refund: (setlId: string, supervisorId: string, supervisorPassword: string) =>
     call<CheckoutView>("checkout_refund", { setlId, supervisorId, supervisorPassword }),
 };

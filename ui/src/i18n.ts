@@ -163,6 +163,7 @@ const zh = {
   se_pw_ph: "初始密码（至少8位）",
   se_add: "添加账户",
   co_import: "导入账单文件（JSON）",
+  hi_keep: "部分退费：勾选患者保留的项目（不勾 = 全部退费）",
 } as const;
 
 export type Key = keyof typeof zh;
@@ -326,6 +327,7 @@ const en: Record<Key, string> = {
   se_pw_ph: "Initial password (8+)",
   se_add: "Add account",
   co_import: "Import a bill file (JSON)",
+  hi_keep: "Partial refund: tick what the patient keeps (none = refund everything)",
 };
 
 const tables: Record<Locale, Record<Key, string>> = { "zh-CN": zh, en };

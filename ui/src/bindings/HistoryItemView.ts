@@ -7,4 +7,8 @@ export type HistoryItemView = { checkout_id: string, time: string, patient: stri
 /**
  * 已完成 / 已退费 / 离线待结算 / …
  */
-state_label: string, refundable: boolean, print_status: string | null, };
+state_label: string, refundable: boolean, print_status: string | null, 
+/**
+ * The bill's lines (name × quantity), for choosing what a partial refund keeps.
+ */
+lines: Array<string>, };

@@ -18,9 +18,19 @@ use tauri::Manager;
 pub use error::{AppError, AppResult};
 use state::AppState;
 
+/// Why the counter could not start (e.g. a damaged ledger file): shown in the
+/// window instead of the sign-in, with what to do. Nothing is overwritten.
+struct StartupFailure(AppError);
+
 #[tauri::command]
-async fn app_info(state: tauri::State<'_, AppState>) -> AppResult<dto::AppInfo> {
-    Ok(state.info())
+async fn app_info(app: tauri::AppHandle) -> AppResult<dto::AppInfo> {
+    match app.try_state::<AppState>() {
+        Some(state) => Ok(state.info()),
+        None => Err(app
+            .try_state::<StartupFailure>()
+            .map(|f| f.0.clone())
+            .unwrap_or_else(|| AppError::system("启动未完成"))),
+    }
 }
 
 pub fn run() {
@@ -32,10 +42,20 @@ pub fn run() {
         .init();
     tauri::Builder::default()
         .setup(|app| {
-            let state = tauri::async_runtime::block_on(AppState::start())
-                .map_err(|e| format!("启动失败：{e:#}"))?;
-            app.manage(state);
-            scanner::start(app.handle().clone());
+            match tauri::async_runtime::block_on(AppState::start()) {
+                Ok(state) => {
+                    app.manage(state);
+                    scanner::start(app.handle().clone());
+                }
+                Err(e) => {
+                    tracing::error!("start-up failed: {e:#}");
+                    app.manage(StartupFailure(AppError::new(
+                        "storage",
+                        format!("收银台无法启动：{e:#}"),
+                        "本机账本文件可能已损坏或不是收银台的文件；程序没有改动它。请联系信息科从备份恢复，或检查数据目录（YIBAO_DATA_DIR）。",
+                    )));
+                }
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

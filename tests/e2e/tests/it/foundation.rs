@@ -79,3 +79,26 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
 
     app.close().await
 }
+
+/// A damaged ledger file: the window says so and what to do; the file is not touched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_ledger_is_reported_and_left_alone() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let ledger = data.path().join("ledger.db");
+    std::fs::write(
+        &ledger,
+        b"this is not a database, it is a spreadsheet export",
+    )?;
+    let before = std::fs::read(&ledger)?;
+    let app = e2e::App::start_in(data, &[]).await?;
+    let text = app
+        .wait_text("[data-testid=startup-error]", "无法启动")
+        .await?;
+    assert!(text.contains("信息科"), "{text}");
+    assert_eq!(
+        std::fs::read(&ledger)?,
+        before,
+        "the damaged file is left as it was"
+    );
+    app.close().await
+}

@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "queue_list",
     "queue_sync",
     "queue_retry",
+    "adjustments_list",
+    "adjustment_settle",
     "reconcile_day",
     "settings_get",
     "settings_save",

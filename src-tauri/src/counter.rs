@@ -867,3 +867,66 @@ pub async fn checkout_partial_refund(
     }
     show(&state, &v.id).await
 }
+
+async fn adjustments(state: &AppState) -> AppResult<Vec<crate::dto::AdjustmentView>> {
+    Ok(state
+        .ledger
+        .adjustments(true)
+        .await
+        .map_err(ledger_error)?
+        .into_iter()
+        .map(|a| crate::dto::AdjustmentView {
+            id: a.id,
+            checkout_id: a.checkout_id,
+            amount: a.amount,
+            reason: a.reason,
+            created_at: a.created_at.chars().take(19).collect(),
+        })
+        .collect())
+}
+
+/// Open adjustments (offline estimate vs. settlement) for the cashier to settle.
+#[tauri::command]
+pub async fn adjustments_list(
+    state: State<'_, AppState>,
+) -> AppResult<Vec<crate::dto::AdjustmentView>> {
+    require_session(&state).await?;
+    adjustments(&state).await
+}
+
+/// The cashier collected (or gave back) the difference in cash.
+#[tauri::command]
+pub async fn adjustment_settle(
+    state: State<'_, AppState>,
+    id: i64,
+) -> AppResult<Vec<crate::dto::AdjustmentView>> {
+    let op = op_of(&require_session(&state).await?);
+    let a = state
+        .ledger
+        .adjustments(true)
+        .await
+        .map_err(ledger_error)?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| AppError::validation("这笔差额已处理。"))?;
+    let p = ledger::NewPayment {
+        checkout_id: a.checkout_id.clone(),
+        setl_id: None,
+        channel: ledger::PaymentChannel::Cash,
+        amount: a.amount,
+        given: None,
+        change: None,
+        reference: None,
+        note: Some(if a.amount.is_negative() {
+            "离线差额退还患者".into()
+        } else {
+            "离线差额向患者补收".into()
+        }),
+    };
+    state
+        .ledger
+        .resolve_adjustment(id, &p, &op.id, state.now())
+        .await
+        .map_err(ledger_error)?;
+    adjustments(&state).await
+}

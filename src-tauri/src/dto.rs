@@ -272,3 +272,15 @@ pub struct OperatorView {
     pub active: bool,
     pub locked: bool,
 }
+
+/// A difference between what an offline checkout collected and its later settlement.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AdjustmentView {
+    pub id: i64,
+    pub checkout_id: String,
+    /// > 0: collect this from the patient; < 0: give this back.
+    pub amount: Fen,
+    pub reason: String,
+    pub created_at: String,
+}

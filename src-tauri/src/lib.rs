@@ -89,6 +89,8 @@ pub fn run() {
             counter::queue_list,
             counter::queue_sync,
             counter::queue_retry,
+            counter::adjustments_list,
+            counter::adjustment_settle,
             counter::reconcile_day,
             settings::settings_get,
             settings::settings_save,

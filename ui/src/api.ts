@@ -101,3 +101,10 @@ export const usersApi = {
   add: (operatorId: string, name: string, role: string, password: string) =>
     call<OperatorView[]>("users_add", { operatorId, name, role, password }),
 };
+
+import type { AdjustmentView } from "./bindings/AdjustmentView";
+
+export const adjustmentApi = {
+  list: () => call<AdjustmentView[]>("adjustments_list"),
+  settle: (id: number) => call<AdjustmentView[]>("adjustment_settle", { id }),
+};

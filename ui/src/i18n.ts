@@ -164,6 +164,10 @@ const zh = {
   se_add: "添加账户",
   co_import: "导入账单文件（JSON）",
   hi_keep: "部分退费：勾选患者保留的项目（不勾 = 全部退费）",
+  qu_adjustments: "离线收费差额（医保结算后）",
+  qu_give_back: "应退患者",
+  qu_collect: "应向患者补收",
+  qu_settled_cash: "已用现金处理",
 } as const;
 
 export type Key = keyof typeof zh;
@@ -328,6 +332,10 @@ const en: Record<Key, string> = {
   se_add: "Add account",
   co_import: "Import a bill file (JSON)",
   hi_keep: "Partial refund: tick what the patient keeps (none = refund everything)",
+  qu_adjustments: "Offline differences (after settlement)",
+  qu_give_back: "Give back",
+  qu_collect: "Collect",
+  qu_settled_cash: "Settled in cash",
 };
 
 const tables: Record<Locale, Record<Key, string>> = { "zh-CN": zh, en };

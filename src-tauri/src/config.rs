@@ -31,6 +31,9 @@ pub struct AppConfig {
     pub receipt_layout: String,
     /// `zh-CN` or `en`.
     pub language: String,
+    /// This counter's number (0–9) among the institution's counters: the first
+    /// digit of every msgid's sequence, so two counters never send the same msgid.
+    pub terminal_no: u8,
 }
 
 impl Default for AppConfig {
@@ -47,6 +50,7 @@ impl Default for AppConfig {
             offline_mode: "estimate".into(),
             receipt_layout: "roll80".into(),
             language: "zh-CN".into(),
+            terminal_no: 0,
         }
     }
 }

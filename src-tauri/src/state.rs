@@ -43,6 +43,10 @@ impl AppState {
             .await
             .map_err(|e| anyhow::anyhow!("{}（{e}）", e.message_zh()))?;
         tracing::info!(%center_url, demo = center_is_demo, data_dir = %data_dir.display(), "started");
+        ledger
+            .set_terminal_no(config.terminal_no.min(9))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message_zh()))?;
         let mut cfg = checkout::EngineConfig::demo(&center_url);
         cfg.institution = nhsa::Institution {
             fixmedins_code: config.fixmedins_code.clone(),

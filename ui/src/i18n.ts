@@ -168,6 +168,7 @@ const zh = {
   qu_give_back: "应退患者",
   qu_collect: "应向患者补收",
   qu_settled_cash: "已用现金处理",
+  se_terminal: "收费台编号（0–9，同一机构的每台收银台不同）",
 } as const;
 
 export type Key = keyof typeof zh;
@@ -336,6 +337,7 @@ const en: Record<Key, string> = {
   qu_give_back: "Give back",
   qu_collect: "Collect",
   qu_settled_cash: "Settled in cash",
+  se_terminal: "Counter number (0–9, different for each counter of the institution)",
 };
 
 const tables: Record<Locale, Record<Key, string>> = { "zh-CN": zh, en };

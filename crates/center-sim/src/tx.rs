@@ -362,11 +362,9 @@ async fn dispatch(
         }
         Infno::FileUpload => {
             let f = input.get("fsUploadIn").cloned().unwrap_or(Value::Null);
-            let content = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                req(&f, "fsUploadIn", "in")?,
-            )
-            .map_err(|_| Biz("fsUploadIn.in 不是合法的Base64".into()))?;
+            let content =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text(&f, "in"))
+                    .map_err(|_| Biz("fsUploadIn.in 不是合法的Base64".into()))?;
             let seq = db::next(c, "file").await?;
             let no = format!("F{}{:08}", t.format("%Y%m%d"), seq);
             sqlx::query("INSERT INTO files VALUES (?,?,?)")

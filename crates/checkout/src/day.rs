@@ -11,6 +11,9 @@ use crate::{CheckoutError, Engine, Operator, Result};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupResult {
     pub group: reconcile::Group,
+    /// Settlements the center had and this ledger did not (R2), fetched with
+    /// 5203 and booked locally as `adopted` checkouts for the cashier to review.
+    pub adopted: Vec<String>,
     /// 3201 `stmt_rslt`: 0 平.
     pub stmt_rslt: String,
     pub stmt_rslt_dscr: String,
@@ -59,7 +62,27 @@ impl Engine {
             )));
         }
         let settlements = self.ledger.settlements().await?;
-        let groups = reconcile::groups(&settlements, day, include_refunds);
+        let mut groups = reconcile::groups(&settlements, day, include_refunds);
+        // The main 险种 are always checked, also with nothing local: a settlement
+        // the center has in a group this ledger has no row for is found too.
+        for insutype in ["310", "390"] {
+            if !groups
+                .iter()
+                .any(|g| g.insutype == insutype && g.clr_type == "11")
+            {
+                groups.push(reconcile::Group {
+                    insutype: insutype.into(),
+                    clr_type: "11".into(),
+                    setl_optins: self.cfg.institution.mdtrtarea_admvs.clone(),
+                    medfee_sumamt: Fen::ZERO,
+                    fund_pay_sumamt: Fen::ZERO,
+                    acct_pay: Fen::ZERO,
+                    cash_payamt: Fen::ZERO,
+                    count: 0,
+                    rows: Vec::new(),
+                });
+            }
+        }
         let mut counts = DayCounts::default();
         for s in settlements
             .iter()
@@ -94,11 +117,24 @@ impl Engine {
             let dscr = info["stmt_rslt_dscr"].as_str().unwrap_or("").to_string();
             let balanced = rslt == "0";
             let mut differences = Vec::new();
+            let mut adopted = Vec::new();
             if !balanced {
                 differences = self.detail(op, &g, day, include_refunds).await?;
+                for d in differences
+                    .iter()
+                    .filter(|d| d.memo.contains("中心有医院无") && d.refd_setl_flag != "1")
+                {
+                    if self
+                        .adopt_from_center(op, &d.psn_no, &d.setl_id, &d.mdtrt_id)
+                        .await?
+                    {
+                        adopted.push(d.setl_id.clone());
+                    }
+                }
             }
             results.push(GroupResult {
                 group: g,
+                adopted,
                 stmt_rslt: rslt,
                 stmt_rslt_dscr: dscr,
                 balanced,
@@ -193,6 +229,50 @@ impl Engine {
                 .with_detail(e)
         })?;
         Ok(rows.into_iter().filter(|r| r.stmt_rslt != "0").collect())
+    }
+
+    /// A settlement the center holds but this ledger lacks: fetch it (5203) and
+    /// book it on a new checkout in state `done`, mode `adopted`.
+    async fn adopt_from_center(
+        &self,
+        op: &Operator,
+        psn_no: &str,
+        setl_id: &str,
+        mdtrt_id: &str,
+    ) -> Result<bool> {
+        if self.ledger.settlement(setl_id).await?.is_some() {
+            return Ok(false);
+        }
+        let (msgid, sent) = self
+            .call(
+                op,
+                None,
+                None,
+                "",
+                Infno::SettleQuery,
+                nhsa::inputs::settle_query(psn_no, setl_id, mdtrt_id),
+            )
+            .await?;
+        let crate::Sent::Ok(r) = sent else {
+            return Ok(false);
+        };
+        let v = self.start(op).await?;
+        let mut rec = self.load(&v.id).await?;
+        rec.mode = "adopted".into();
+        rec.psn_no = Some(psn_no.into());
+        rec.mdtrt_id = Some(mdtrt_id.into());
+        rec.insutype = r.output["setlinfo"]["insutype"].as_str().map(str::to_owned);
+        crate::set_ctx(
+            &mut rec,
+            "adopted_note",
+            serde_json::json!("对账时从医保中心补录（5203），请核对收款"),
+        );
+        self.adopt_settlement(op, &mut rec, &msgid, &r.output)
+            .await?;
+        let mut rec = self.load(&v.id).await?;
+        rec.state = "done".into();
+        self.save(op, &mut rec).await?;
+        Ok(true)
     }
 
     async fn ledger_payments(&self) -> Result<Vec<ledger::PaymentRecord>> {

@@ -198,3 +198,59 @@ async fn a_partial_refund_cancels_and_resettles_the_kept_lines() {
     let standing: money::Fen = st.iter().map(|x| x.medfee_sumamt).sum();
     assert_eq!(standing, money::Fen::parse("50.00").unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_books_a_settlement_the_center_has_and_the_ledger_lacks() {
+    let (a, op, url, dir) = setup(Duration::from_secs(10)).await;
+    // A second counter (its own ledger, same institution) settles a patient: for counter A this
+    // is a settlement the center has and A's ledger lacks (scenario R2).
+    let key = ledger::LedgerKey::load_or_create(&dir.path().join("b.key")).unwrap();
+    let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
+        .await
+        .unwrap();
+    lb.create_operator(
+        "C009",
+        "乙",
+        ledger::Role::Cashier,
+        "cashier-pass-9",
+        chrono::Local::now().naive_local(),
+    )
+    .await
+    .unwrap();
+    // Counters of one institution have their own terminal numbers (msgids never collide).
+    lb.set_terminal_no(1).await.unwrap();
+    let b = Engine::new(lb, EngineConfig::demo(&url)).unwrap();
+    let opb = Operator {
+        id: "C009".into(),
+        name: "乙".into(),
+    };
+    for (e, o, id) in [
+        (&a, &op, "44030519850312001X"),
+        (&b, &opb, "440306199207080026"),
+    ] {
+        let v = e.start(o).await.unwrap();
+        e.resolve_id(o, &v.id, id, "").await.unwrap();
+        e.set_lines(o, &v.id, lines()).await.unwrap();
+        e.presettle(o, &v.id, true).await.unwrap();
+        let s = e.settle(o, &v.id).await.unwrap();
+        if s.stage == "settled" {
+            e.pay(o, &v.id, Pay::Cash { given: s.due }).await.unwrap();
+        }
+    }
+    let day = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let r = a
+        .reconcile_day(&op, &day, false, money::Fen::ZERO, None, None)
+        .await
+        .unwrap();
+    assert!(
+        !r.center_balanced,
+        "A alone does not balance with the center"
+    );
+    let adopted: Vec<&String> = r.groups.iter().flat_map(|g| g.adopted.iter()).collect();
+    assert_eq!(adopted.len(), 1, "{:?}", r.groups);
+    let again = a
+        .reconcile_day(&op, &day, false, money::Fen::ZERO, None, None)
+        .await
+        .unwrap();
+    assert!(again.center_balanced, "{:?}", again.groups);
+}

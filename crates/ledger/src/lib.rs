@@ -223,6 +223,29 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// This counter's terminal number (0–9): the first digit of every msgid's
+    /// sequence, so counters sharing an institution code never collide.
+    pub async fn set_terminal_no(&self, n: u8) -> Result<()> {
+        if n > 9 {
+            return Err(Error::Invalid(format!("terminal number {n} (0–9)")));
+        }
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('terminal_no', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(n.to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn terminal_no(&self) -> Result<u8> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'terminal_no'")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+}
+
 pub(crate) fn format_msgid(fixmedins_code: &str, now: NaiveDateTime, seq: u32) -> String {
     format!(
         "{fixmedins_code}{}{:04}",
@@ -243,7 +266,14 @@ async fn next_seq_in(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Resul
     .bind(next.to_string())
     .execute(&mut **tx)
     .await?;
-    Ok((next % 10_000) as u32)
+    // Counters of one institution share the msgid space: the terminal number
+    // (0–9, set per counter) is the first digit of the 4-digit sequence.
+    let terminal: Option<String> =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'terminal_no'")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let terminal: u64 = terminal.and_then(|v| v.parse().ok()).unwrap_or(0).min(9);
+    Ok((terminal * 1000 + next % 1000) as u32)
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -8,4 +8,9 @@ receipt_layout: string,
 /**
  * `zh-CN` or `en`.
  */
-language: string, };
+language: string, 
+/**
+ * This counter's number (0–9) among the institution's counters: the first
+ * digit of every msgid's sequence, so two counters never send the same msgid.
+ */
+terminal_no: number, };

@@ -32,6 +32,9 @@ pub struct CenterArgs {
     /// Read timeout for one call, seconds.
     #[arg(long, default_value_t = 15)]
     pub timeout: u64,
+    /// This counter's number (0–9) among the institution's counters (first digit of the msgid sequence).
+    #[arg(long)]
+    pub terminal: Option<u8>,
 }
 
 #[derive(clap::Args)]
@@ -94,6 +97,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> {
     let ledger = open_ledger(&c.db, c.key.as_deref()).await?;
+    if let Some(n) = c.terminal {
+        ledger.set_terminal_no(n).await?;
+    }
     let mut cfg = EngineConfig::demo(&c.center);
     cfg.institution.fixmedins_code = c.fixmedins_code.clone();
     cfg.institution.fixmedins_name = c.fixmedins_name.clone();

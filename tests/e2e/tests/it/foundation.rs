@@ -6,7 +6,8 @@ use e2e::{is_blank, App, MISSING_GLYPH_PROBE};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
-    let app = App::start(&[]).await?;
+    // A camera setting that names a device this machine does not have: the "no camera" state.
+    let app = App::start(&[("YIBAO_CAMERA", "device:9".to_string())]).await?;
 
     // A new counter has no accounts: the first-run form asks for a supervisor.
     app.wait_text("[data-testid=signin-form]", "创建主管账户")
@@ -60,6 +61,15 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
         .await?;
     app.wait_text("[data-testid=users]", "赵收费").await?;
     app.click("[data-testid=nav-checkout]").await?;
+    // No camera: the checkout screen says so and offers the scanner and manual entry.
+    let cam = app
+        .wait_text("[data-testid=camera-state]", "未检测到摄像头")
+        .await?;
+    let page = app.text("[data-testid=camera]").await?;
+    assert!(
+        page.contains("扫码枪") && page.contains("F3"),
+        "{cam} / {page}"
+    );
 
     // Sign out, then a wrong password is refused with a clear message, the right one works.
     app.click("[data-testid=signout]").await?;

@@ -131,3 +131,69 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
 
     app.close().await
 }
+
+/// The center cannot be reached: the cashier still bills the patient, collects
+/// offline, and the settlement waits in the queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    // Nothing listens on this port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let app = App::start_in(
+        data,
+        &[
+            ("YIBAO_CENTER_URL", format!("http://127.0.0.1:{port}")),
+            ("YIBAO_CAMERA", "none".to_string()),
+        ],
+    )
+    .await?;
+    app.type_into("[data-testid=signin-operator]", "C001")
+        .await?;
+    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
+        .await?;
+    app.click("[data-testid=signin-submit]").await?;
+    app.wait_text("[data-testid=operator]", "李收费").await?;
+
+    // Manual ID entry: the center does not answer.
+    app.type_into("[data-testid=id-input]", "44030519850312001X")
+        .await?;
+    app.type_into("[data-testid=id-name]", "张伟").await?;
+    app.find("[data-testid=id-name]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    let err = app
+        .wait_text("[data-testid=checkout-error]", "医保中心")
+        .await?;
+    assert!(err.contains("离线"), "the error says what to do: {err}");
+
+    // The bill can still be entered, and collected offline.
+    app.type_into("[data-testid=catalog-search]", "amxl")
+        .await?;
+    app.wait_text("[data-testid=catalog-results]", "阿莫西林")
+        .await?;
+    app.find("[data-testid=catalog-search]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    app.wait_text("[data-testid=bill-lines]", "阿莫西林")
+        .await?;
+    app.wait_text("[data-testid=offline]", "离线").await?;
+    app.type_into("[data-testid=offline-cert]", "44030519850312001X")
+        .await?;
+    app.type_into("[data-testid=offline-given]", "100").await?;
+    app.find("[data-testid=offline-given]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    let done = app.wait_text("[data-testid=done]", "排队").await?;
+    assert!(done.contains("离线"), "{done}");
+
+    // The settlement waits in the queue with its last error.
+    app.click("[data-testid=nav-queue]").await?;
+    app.wait_text("[data-testid=queue]", "离线医保结算").await?;
+    app.close().await
+}

@@ -197,3 +197,97 @@ async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::R
     app.wait_text("[data-testid=queue]", "离线医保结算").await?;
     app.close().await
 }
+
+/// A partial refund from the history screen: the patient keeps one line; the
+/// whole settlement is cancelled and the kept line is settled again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
+    let sim = Sim::start()?;
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "S001", "王主管", "supervisor", "super-pass-1")?;
+    let app = App::start_in(
+        data,
+        &[
+            ("YIBAO_CENTER_URL", sim.url.clone()),
+            ("YIBAO_CAMERA", "none".to_string()),
+        ],
+    )
+    .await?;
+    app.type_into("[data-testid=signin-operator]", "C001")
+        .await?;
+    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
+        .await?;
+    app.click("[data-testid=signin-submit]").await?;
+    app.wait_text("[data-testid=operator]", "李收费").await?;
+    // 张伟 by 身份证; two lines.
+    app.type_into("[data-testid=id-input]", "44030519850312001X")
+        .await?;
+    app.find("[data-testid=id-input]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    for q in ["amxl", "xcg"] {
+        app.type_into("[data-testid=catalog-search]", q).await?;
+        app.wait_text("[data-testid=catalog-results]", "¥").await?;
+        app.find("[data-testid=catalog-search]")
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+    }
+    app.wait_text("[data-testid=bill-lines]", "血常规").await?;
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=split]", "个人现金支付").await?;
+    app.click("[data-testid=settle]").await?;
+    // Settled: either done (the account paid it all) or cash is due.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=done]"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        if app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=cash-given]"))
+            .await
+            .is_ok()
+        {
+            app.type_into("[data-testid=cash-given]", "1000").await?;
+            app.find("[data-testid=cash-given]")
+                .await?
+                .send_keys("\u{E007}")
+                .await?;
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "neither done nor cash due after settling"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_text("[data-testid=done]", "收费完成").await?;
+    let setl_id = app.text("[data-testid=setl-id]").await?;
+    app.click("[data-testid=next-patient]").await?;
+
+    app.click("[data-testid=nav-history]").await?;
+    app.click(&format!("tr[data-setl='{setl_id}'] [data-testid=refund]"))
+        .await?;
+    app.click("[data-testid=keep-0]").await?;
+    app.type_into("[data-testid=sup-id]", "S001").await?;
+    app.type_into("[data-testid=sup-password]", "super-pass-1")
+        .await?;
+    app.click("[data-testid=refund-confirm]").await?;
+    // The kept line is settled again on the checkout screen.
+    let lines = app
+        .wait_text("[data-testid=bill-lines]", "阿莫西林")
+        .await?;
+    assert!(!lines.contains("血常规"), "{lines}");
+    let total = app.text("[data-testid=bill-total]").await?;
+    assert_eq!(total.trim(), "25.00", "one 阿莫西林 at 25.00 kept");
+    app.close().await
+}

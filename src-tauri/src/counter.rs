@@ -525,7 +525,11 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
             total: v.total,
             cash_part: v.paid,
             setl_id: r.setl_id.clone(),
-            state_label: checkout::stage_zh(&r.state).into(),
+            state_label: if r.mode == "adopted" {
+                "对账补录（中心有、本机无），请核对收款".into()
+            } else {
+                checkout::stage_zh(&r.state).into()
+            },
             refundable: matches!(r.state.as_str(), "done" | "settled") && r.setl_id.is_some(),
             print_status,
             lines: v

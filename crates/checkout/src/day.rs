@@ -221,9 +221,12 @@ impl Engine {
             .get("content")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let bytes = base64_decode(content).ok_or_else(|| {
-            CheckoutError::new("system_fault", "对账结果文件无法解码", "请稍后重试")
-        })?;
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, content.trim())
+                .ok()
+                .ok_or_else(|| {
+                    CheckoutError::new("system_fault", "对账结果文件无法解码", "请稍后重试")
+                })?;
         let rows = reconcile::parse_result(&String::from_utf8_lossy(&bytes)).map_err(|e| {
             CheckoutError::new("system_fault", "对账结果文件格式不符", "请联系信息科")
                 .with_detail(e)
@@ -282,24 +285,4 @@ impl Engine {
         }
         Ok(out)
     }
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        if c == b'=' {
-            break;
-        }
-        let v = T.iter().position(|&t| t == c)? as u32;
-        buf = (buf << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }

@@ -4,7 +4,7 @@ use billing::{BillLine, RegionKind};
 use ledger::{CheckoutRecord, NewPayment, PaymentChannel, SettlementKind, SettlementRecord};
 use money::Fen;
 use nhsa::types::PsnInfo;
-use nhsa::{CallError, Infno};
+use nhsa::Infno;
 use serde_json::{json, Value};
 
 use crate::view::{self, CheckoutView, PersonView};
@@ -711,17 +711,17 @@ impl Engine {
             .and_then(Value::as_bool)
             .unwrap_or(true);
         let settled = rec.ctx.get("settle").filter(|v| v.is_object());
-        let (split, estimate) = match (
+        // What the screen shows: the settlement, else the pre-settlement, else the offline estimate.
+        let split = match (
             settled,
             rec.ctx.get("presettle").filter(|v| v.is_object()),
             rec.ctx.get("estimate").filter(|v| v.is_object()),
         ) {
-            (Some(s), _, _) => (view::split_from(s, false), false),
-            (None, Some(p), _) => (view::split_from(p, false), false),
-            (None, None, Some(e)) => (view::split_from(e, true), true),
-            _ => (None, false),
+            (Some(s), _, _) => view::split_from(s, false),
+            (None, Some(p), _) => view::split_from(p, false),
+            (None, None, Some(e)) => view::split_from(e, true),
+            _ => None,
         };
-        let _ = estimate;
         let person = rec
             .person
             .as_ref()
@@ -938,13 +938,3 @@ pub fn stage_zh(s: &str) -> &'static str {
         _ => "未知",
     }
 }
-
-impl CheckoutError {
-    pub fn with_detail(mut self, d: impl Into<String>) -> CheckoutError {
-        self.detail = Some(d.into());
-        self
-    }
-}
-
-#[allow(dead_code)]
-fn _assert_call_error_used(_: CallError) {}

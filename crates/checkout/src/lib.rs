@@ -122,6 +122,10 @@ impl CheckoutError {
             detail: Some(e.detail()),
         }
     }
+    pub fn with_detail(mut self, d: impl Into<String>) -> CheckoutError {
+        self.detail = Some(d.into());
+        self
+    }
     pub fn is_network(&self) -> bool {
         self.kind == ErrorKind::Network.code()
     }

@@ -33,14 +33,7 @@ type R<T> = Result<T, Biz>;
 
 pub(crate) async fn handle(sim: &Sim, path: &str, body: &[u8]) -> (StatusCode, Value, Option<u64>) {
     let t = now();
-    let refid = |seq: i64| {
-        format!(
-            "{}{}{:010}",
-            sim.opts.hospital_admdvs,
-            t.format("%Y%m%d%H%M%S"),
-            seq
-        )
-    };
+    let refid = |seq: i64| area_serial(&sim.opts.hospital_admdvs, t, seq);
     let fail = |msg: String| {
         let r = ResponseEnvelope::fail(msg, refid(0), t);
         (
@@ -150,14 +143,7 @@ async fn run(
         Ok((out, seq))
     }
     .await;
-    let refid = |seq: i64| {
-        format!(
-            "{}{}{:010}",
-            sim.opts.hospital_admdvs,
-            t.format("%Y%m%d%H%M%S"),
-            seq
-        )
-    };
+    let refid = |seq: i64| area_serial(&sim.opts.hospital_admdvs, t, seq);
     let r = match result {
         Ok((out, seq)) => ResponseEnvelope::ok(out, refid(seq), t),
         Err(Biz(msg)) => ResponseEnvelope::fail(msg, refid(0), t),
@@ -167,6 +153,31 @@ async fn run(
         serde_json::to_value(r).unwrap_or(Value::Null),
         None,
     )
+}
+
+/// Area code + time + 10-digit serial: the shape of the center's own ids
+/// (`inf_refmsgid`, `sign_no`).
+fn area_serial(admdvs: &str, t: NaiveDateTime, seq: i64) -> String {
+    format!("{admdvs}{}{seq:010}", t.format("%Y%m%d%H%M%S"))
+}
+
+/// A new settlement id (for a settlement or its cancellation).
+async fn new_setl_id(sim: &Sim, c: &mut SqliteConnection) -> R<String> {
+    let seq = db::next(c, "setl").await?;
+    Ok(format!(
+        "{}{:08}",
+        &sim.opts.hospital_admdvs[..2],
+        40_000_000 + seq
+    ))
+}
+
+async fn set_setl_state(c: &mut SqliteConnection, setl_id: &str, state: &str) -> R<()> {
+    sqlx::query("UPDATE settlements SET state = ? WHERE setl_id = ?")
+        .bind(state)
+        .bind(setl_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
 }
 
 fn needs_sign_in(i: Infno) -> bool {
@@ -214,12 +225,7 @@ async fn dispatch(
             let si = input.get("signIn").cloned().unwrap_or(Value::Null);
             let opter = req(&si, "signIn", "opter_no")?;
             let seq = db::next(c, "sign_no").await?;
-            let sign_no = format!(
-                "{}{}{:010}",
-                sim.opts.hospital_admdvs,
-                t.format("%Y%m%d%H%M%S"),
-                seq
-            );
+            let sign_no = area_serial(&sim.opts.hospital_admdvs, t, seq);
             sqlx::query(
                 "INSERT INTO sign_ins (sign_no, opter, fixmedins_code, sign_time) VALUES (?,?,?,?)",
             )
@@ -918,8 +924,7 @@ async fn settle(
         );
         return Ok(json!({"setlinfo": info, "setldetail": details(&st)}));
     }
-    let seq = db::next(c, "setl").await?;
-    let setl_id = format!("{}{:08}", &sim.opts.hospital_admdvs[..2], 40_000_000 + seq);
+    let setl_id = new_setl_id(sim, c).await?;
     let info = setlinfo(
         &p,
         &visit,
@@ -1122,8 +1127,7 @@ async fn cancel(
         .bind(&s.psn_no)
         .fetch_one(&mut *c)
         .await?;
-    let seq = db::next(c, "setl").await?;
-    let new_id = format!("{}{:08}", &sim.opts.hospital_admdvs[..2], 40_000_000 + seq);
+    let new_id = new_setl_id(sim, c).await?;
     let mut out = s.output.clone();
     negate_amounts(&mut out);
     out["setlinfo"]["setl_id"] = json!(new_id);
@@ -1132,11 +1136,8 @@ async fn cancel(
     out["setlinfo"]["balc"] = json!(Fen(balc).to_string());
     out["setlinfo"]["medins_setl_id"] = json!(env.msgid);
     let info = &out["setlinfo"];
-    let f = |k: &str| Fen::parse(s_(info, k)).map(|x| x.0).unwrap_or(0);
-    sqlx::query("UPDATE settlements SET state = 'cancelled' WHERE setl_id = ?")
-        .bind(setl_id)
-        .execute(&mut *c)
-        .await?;
+    let f = |k: &str| Fen::parse(&text(info, k)).map(|x| x.0).unwrap_or(0);
+    set_setl_state(c, setl_id, "cancelled").await?;
     sqlx::query("INSERT INTO settlements (setl_id, kind, orig_setl_id, mdtrt_id, psn_no, chrg_bchno, msgid, fixmedins_code, insutype, clr_type, clr_optins, setl_time, year, medfee, fund, acct, cash, mulaid, dedc, hifp, owner, qr, output_json, state) SELECT ?, 'cancel', setl_id, mdtrt_id, psn_no, chrg_bchno, ?, fixmedins_code, insutype, clr_type, clr_optins, ?, year, ?, ?, ?, ?, ?, -dedc, -hifp, owner, NULL, ?, 'valid' FROM settlements WHERE setl_id = ?")
         .bind(&new_id)
         .bind(&env.msgid)
@@ -1150,12 +1151,7 @@ async fn cancel(
         .bind(setl_id)
         .execute(&mut *c)
         .await?;
-    let _ = s.qr;
     Ok(out)
-}
-
-fn s_<'a>(v: &'a Value, k: &str) -> &'a str {
-    s(v, k)
 }
 
 async fn reverse(
@@ -1201,10 +1197,7 @@ async fn reverse(
                     .execute(&mut *c)
                     .await?;
             }
-            sqlx::query("UPDATE settlements SET state = 'reversed' WHERE setl_id = ?")
-                .bind(&setl_id)
-                .execute(&mut *c)
-                .await?;
+            set_setl_state(c, &setl_id, "reversed").await?;
         }
         "2208" => {
             // The cancellation record: undo it, the original settlement stands again.
@@ -1213,14 +1206,8 @@ async fn reverse(
                 return biz("原结算不存在");
             };
             redo_settlement(c, &o).await?;
-            sqlx::query("UPDATE settlements SET state = 'valid' WHERE setl_id = ?")
-                .bind(&orig)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query("UPDATE settlements SET state = 'reversed' WHERE setl_id = ?")
-                .bind(&setl_id)
-                .execute(&mut *c)
-                .await?;
+            set_setl_state(c, &orig, "valid").await?;
+            set_setl_state(c, &setl_id, "reversed").await?;
         }
         other => return biz(format!("交易 {other} 不支持冲正")),
     }

@@ -116,12 +116,7 @@ pub fn run_stage(img: &GrayImage, stage: Stage) -> Vec<Decoded> {
             if img.width() < 400 {
                 return Vec::new();
             }
-            let small = imageops::resize(
-                img,
-                img.width() / 2,
-                img.height() / 2,
-                imageops::FilterType::Triangle,
-            );
+            let small = half(img);
             rxing_decode(&small, 2.0, stage)
         }
         Stage::RxingSharp => rxing_decode(&imageops::unsharpen(img, 2.0, 4), 1.0, stage),
@@ -141,34 +136,17 @@ pub fn run_stage(img: &GrayImage, stage: Stage) -> Vec<Decoded> {
             let b = GrayImage::from_fn(img.width(), img.height(), |x, y| {
                 Luma([if img.get_pixel(x, y)[0] > t { 255 } else { 0 }])
             });
-            let mut r = rqrr_decode(&b, 1.0, stage);
-            if r.is_empty() {
-                let mut inv = b;
-                imageops::invert(&mut inv);
-                r = rqrr_decode(&inv, 1.0, stage);
-            }
-            r
+            rqrr_either_polarity(b, stage)
         }
         Stage::Adaptive => {
             let b = adaptive(img, (img.width().min(img.height()) / 16).max(8), 7);
-            let mut r = rqrr_decode(&b, 1.0, stage);
-            if r.is_empty() {
-                let mut inv = b;
-                imageops::invert(&mut inv);
-                r = rqrr_decode(&inv, 1.0, stage);
-            }
-            r
+            rqrr_either_polarity(b, stage)
         }
         Stage::Downscaled => {
             if img.width() < 400 {
                 return Vec::new();
             }
-            let small = imageops::resize(
-                img,
-                img.width() / 2,
-                img.height() / 2,
-                imageops::FilterType::Triangle,
-            );
+            let small = half(img);
             rqrr_decode(&small, 2.0, stage)
         }
         Stage::Upscaled => {
@@ -184,6 +162,25 @@ pub fn run_stage(img: &GrayImage, stage: Stage) -> Vec<Decoded> {
             rqrr_decode(&big, 0.5, stage)
         }
     }
+}
+
+/// rqrr on a binarised image, then on its inverse (dark-mode screens).
+fn rqrr_either_polarity(mut b: GrayImage, stage: Stage) -> Vec<Decoded> {
+    let r = rqrr_decode(&b, 1.0, stage);
+    if !r.is_empty() {
+        return r;
+    }
+    imageops::invert(&mut b);
+    rqrr_decode(&b, 1.0, stage)
+}
+
+fn half(img: &GrayImage) -> GrayImage {
+    imageops::resize(
+        img,
+        img.width() / 2,
+        img.height() / 2,
+        imageops::FilterType::Triangle,
+    )
 }
 
 /// rxing, guarded like rqrr.

@@ -265,22 +265,29 @@ async fn edit_lines(
 }
 
 fn qty(cnt: &str) -> AppResult<Qty> {
-    let q = Qty::from_str_checked(cnt)?;
+    let q = Qty::parse(cnt.trim()).map_err(|_| {
+        AppError::validation(format!("数量「{cnt}」不是有效的数字（最多4位小数）。"))
+    })?;
     if q.0 <= 0 {
         return Err(AppError::validation("数量必须大于 0。"));
     }
     Ok(q)
 }
 
-trait QtyExt {
-    fn from_str_checked(s: &str) -> AppResult<Qty>;
-}
-impl QtyExt for Qty {
-    fn from_str_checked(s: &str) -> AppResult<Qty> {
-        Qty::parse(s.trim()).map_err(|_| {
-            AppError::validation(format!("数量「{s}」不是有效的数字（最多4位小数）。"))
-        })
-    }
+/// Change one line of the bill.
+async fn edit_line(
+    state: &AppState,
+    index: usize,
+    f: impl FnOnce(&mut billing::BillLine) + Send,
+) -> AppResult<CheckoutView> {
+    edit_lines(state, move |lines| {
+        let l = lines
+            .get_mut(index)
+            .ok_or_else(|| AppError::validation("没有这一行。"))?;
+        f(l);
+        Ok(())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -318,14 +325,7 @@ pub async fn checkout_set_qty(
     cnt: String,
 ) -> AppResult<CheckoutView> {
     let q = qty(&cnt)?;
-    edit_lines(&state, move |lines| {
-        let l = lines
-            .get_mut(index)
-            .ok_or_else(|| AppError::validation("没有这一行。"))?;
-        l.cnt = q;
-        Ok(())
-    })
-    .await
+    edit_line(&state, index, move |l| l.cnt = q).await
 }
 
 #[tauri::command]
@@ -774,14 +774,7 @@ pub async fn checkout_set_price(
     if p.0 < 0 {
         return Err(AppError::validation("单价不能为负。"));
     }
-    edit_lines(&state, move |lines| {
-        let l = lines
-            .get_mut(index)
-            .ok_or_else(|| AppError::validation("没有这一行。"))?;
-        l.pric = p;
-        Ok(())
-    })
-    .await
+    edit_line(&state, index, move |l| l.pric = p).await
 }
 
 /// Lines from a bill file (the `lines` of the `yibao split` format), added to the bill.

@@ -2,60 +2,20 @@
 //! many instants, including while its 2207 is in flight after the center has
 //! committed; `yibao recover` then leaves the center and the ledger agreeing:
 //! nothing lost, nothing charged twice.
-use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-const BILL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/reference/examples/bill-B1a.json"
-);
-
-fn yibao() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_yibao"))
-}
-
-struct Sim {
-    url: String,
-    child: Child,
-}
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{yibao, Sim, BILL};
 
 fn sim(dir: &std::path::Path) -> Sim {
-    let mut child = yibao()
-        .args([
-            "sim",
-            "--listen",
-            "127.0.0.1:0",
-            "--qr-period",
-            "1",
-            "--qr-grace",
-            "30",
-            "--db",
-        ])
-        .arg(dir.join("sim.db"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    Sim {
-        url: line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_string(),
-        child,
-    }
+    Sim::start(
+        "127.0.0.1:0",
+        &dir.join("sim.db"),
+        &["--qr-period", "1", "--qr-grace", "30"],
+    )
 }
 
 fn get(url: &str) -> Value {

@@ -1,59 +1,13 @@
 //! The network drops: the counter keeps taking patients, the queue replays
 //! in order when the center is back, each item exactly once, and the
 //! difference between what was collected and the settlement is shown.
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use serde_json::Value;
-
-const BILL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/reference/examples/bill-B1a.json"
-);
-
-fn yibao() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_yibao"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Sim(Child);
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{free_port, json_of, yibao, Sim, BILL};
 
 fn sim_at(port: u16, db: &std::path::Path) -> Sim {
-    let mut child = yibao()
-        .args(["sim", "--listen", &format!("127.0.0.1:{port}"), "--db"])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("listening on"), "{line}");
-    Sim(child)
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "stdout: {} stderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    Sim::start(&format!("127.0.0.1:{port}"), db, &[])
 }
 
 #[test]

@@ -1,14 +1,12 @@
 //! `yibao split` as a hospital script would call it.
-use std::process::Command;
 
 const FIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/fixtures/reference/examples"
 );
 
-fn yibao() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_yibao"))
-}
+mod common;
+use common::yibao;
 
 #[test]
 fn split_prints_the_expected_json_for_b1a() {

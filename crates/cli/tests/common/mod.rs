@@ -1,0 +1,73 @@
+//! What the CLI tests share: the `yibao` binary, a `yibao sim` process, ports and JSON output.
+#![allow(dead_code)] // each test file uses a part of it
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+pub const BILL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/reference/examples/bill-B1a.json"
+);
+
+pub fn yibao() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yibao"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `yibao sim` process, killed when dropped.
+pub struct Sim {
+    pub url: String,
+    child: Child,
+}
+
+impl Sim {
+    /// `yibao sim --listen ADDR --db DB EXTRA…`; waits for its first line.
+    pub fn start(listen: &str, db: &Path, extra: &[&str]) -> Sim {
+        let mut child = yibao()
+            .args(["sim", "--listen", listen])
+            .args(extra)
+            .arg("--db")
+            .arg(db)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from yibao sim: {line:?}"))
+            .to_string();
+        Sim { url, child }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The JSON a command printed (with its output when it is not JSON).
+pub fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "stdout: {} stderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

@@ -141,7 +141,7 @@ impl Engine {
                 differences,
             });
         }
-        let payments = self.ledger_payments().await?;
+        let payments = self.ledger.payments_on(day).await?;
         let drawer = reconcile::drawer(&payments, day, float, cash_counted, card_terminal);
         let queued = self
             .ledger
@@ -276,13 +276,5 @@ impl Engine {
         rec.state = "done".into();
         self.save(op, &mut rec).await?;
         Ok(true)
-    }
-
-    async fn ledger_payments(&self) -> Result<Vec<ledger::PaymentRecord>> {
-        let mut out = Vec::new();
-        for c in self.ledger.checkouts(&[], 100_000).await? {
-            out.extend(self.ledger.payments_of_checkout(&c.id).await?);
-        }
-        Ok(out)
     }
 }

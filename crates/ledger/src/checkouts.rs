@@ -208,6 +208,9 @@ pub struct LedgerTotals {
 
 const CK_COLS: &str = "id, operator_id, state, mode, psn_no, insutype, mdtrt_id, ipt_otp_no, chrg_bchno, setl_id, parent_id, ctx_json, person_enc, created_at, updated_at";
 
+const PAY_COLS: &str =
+    "id, checkout_id, setl_id, channel, amount, given, change, reference, note, created_at";
+
 const ST_COLS: &str = "setl_id, checkout_id, msgid, kind, orig_setl_id, psn_no, mdtrt_id, insutype, clr_type, clr_optins, clr_way, medfee_sumamt, fund_pay_sumamt, acct_pay, acct_mulaid_pay, psn_cash_pay, hosp_part_amt, balc, setl_time, cancelled_by, response_json";
 
 fn json_text(v: &Value) -> String {
@@ -611,10 +614,21 @@ impl Ledger {
     }
 
     pub async fn payments_of_checkout(&self, checkout_id: &str) -> Result<Vec<PaymentRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, checkout_id, setl_id, channel, amount, given, change, reference, note, created_at FROM payments WHERE checkout_id = ? ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {PAY_COLS} FROM payments WHERE checkout_id = ? ORDER BY id"
+        ))
         .bind(checkout_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(row_to_payment).collect()
+    }
+
+    /// Every payment recorded on `day` (yyyy-mm-dd), for the end of day.
+    pub async fn payments_on(&self, day: &str) -> Result<Vec<PaymentRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PAY_COLS} FROM payments WHERE substr(created_at, 1, 10) = ? ORDER BY id"
+        ))
+        .bind(day)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(row_to_payment).collect()

@@ -11,6 +11,7 @@ mkdir -p "$CACHE"
 
 say() { printf '\033[1;32m[setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
+warn() { printf '\033[1;33m[setup]\033[0m %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
   # Tauri 2 (webview) build
@@ -74,13 +75,20 @@ fi
 
 # A PDF printer in CUPS for the printing tests (and a safe default for the demo).
 if [ "$(id -u)" -eq 0 ] && command -v lpadmin >/dev/null; then
-  if ! lpstat -r >/dev/null 2>&1; then
+  # `lpstat -r` exits 0 either way; its words say whether the scheduler runs.
+  cups_up() { lpstat -r 2>/dev/null | grep -q 'scheduler is running'; }
+  if ! cups_up; then
+    say "starting the CUPS scheduler"
     (cupsd || /usr/sbin/cupsd) >/dev/null 2>&1 || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do lpstat -r >/dev/null 2>&1 && break; sleep 0.5; done
+    for _ in $(seq 1 40); do cups_up && break; sleep 0.25; done
+    cups_up || warn "the CUPS scheduler did not start: printing tests will fail"
   fi
   if ! lpstat -e 2>/dev/null | grep -qx YibaoPDF; then
     say "adding the CUPS PDF printer YibaoPDF (cups-pdf, output in ~/PDF)"
-    lpadmin -p YibaoPDF -E -v cups-pdf:/ -m lsb/usr/cups-pdf/CUPS-PDF_noopt.ppd -D "Yibao PDF printer" >/dev/null 2>&1 || true
+    ppd=/usr/share/ppd/cups-pdf/CUPS-PDF_noopt.ppd
+    if [ -f "$ppd" ]; then model=(-P "$ppd"); else model=(-m lsb/usr/cups-pdf/CUPS-PDF_noopt.ppd); fi
+    lpadmin -p YibaoPDF -E -v cups-pdf:/ "${model[@]}" -D "Yibao PDF printer" 2>&1 | grep -v -i 'deprecated' || true
+    lpstat -e 2>/dev/null | grep -qx YibaoPDF || warn "could not add the CUPS printer YibaoPDF: printing tests will fail"
   fi
   # No default printer yet: make the PDF printer the default (receipts land in ~/PDF).
   if ! lpstat -d 2>/dev/null | grep -q ':'; then

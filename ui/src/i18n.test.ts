@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasAllKeys, locale, setLocale, t } from "./i18n";
+import { cameraText, errorText, hasAllKeys, locale, setLocale, t } from "./i18n";
 
 describe("i18n", () => {
   it("has the same keys in Chinese and English", () => {
@@ -10,6 +10,39 @@ describe("i18n", () => {
     expect(t("nav_checkout")).toBe("收费");
     setLocale("en");
     expect(t("nav_checkout")).toBe("Checkout");
+    setLocale("zh-CN");
+  });
+});
+
+describe("errors in the cashier's language", () => {
+  const err = { code: "not_activated", message: "患者的医保电子凭证尚未激活", action: "请患者激活后重新出示" };
+  it("shows Rust's Chinese text as it is in Chinese", () => {
+    expect(errorText(err)).toEqual({ message: err.message, action: err.action, original: null });
+  });
+  it("translates every kind the center can cause and keeps the Chinese original visible", () => {
+    setLocale("en");
+    const r = errorText(err);
+    expect(r.message).toMatch(/not activated/);
+    expect(r.action).toMatch(/F3/);
+    expect(r.original).toBe(err.message);
+    for (const code of [
+      "not_activated", "wrong_code", "code_expired", "balance_short", "network", "data_mismatch",
+      "payment_limit", "region_mismatch", "suspended", "system_fault", "business",
+    ]) {
+      expect(errorText({ code, message: "中文", action: "办法" }).original, code).toBe("中文");
+    }
+    setLocale("zh-CN");
+  });
+  it("leaves an unknown code in Chinese rather than saying nothing", () => {
+    setLocale("en");
+    expect(errorText({ code: "something_new", message: "新的错误", action: "" }).message).toBe("新的错误");
+    setLocale("zh-CN");
+  });
+  it("translates the camera's states", () => {
+    setLocale("en");
+    expect(cameraText({ kind: "no_camera", message: "未检测到摄像头", action: "用扫码枪" }).message).toBe(
+      "No camera found",
+    );
     setLocale("zh-CN");
   });
 });

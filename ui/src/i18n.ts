@@ -141,6 +141,7 @@ const zh = {
   se_area: "就医地医保区划",
   se_scan: "扫码",
   se_camera: "摄像头",
+  camera_starting: "正在打开摄像头…",
   se_no_camera: "不使用摄像头（扫码枪 / 手动输入）",
   se_print: "打印",
   se_printer: "收据打印机",
@@ -310,6 +311,7 @@ const en: Record<Key, string> = {
   se_area: "Area code",
   se_scan: "Scanning",
   se_camera: "Camera",
+  camera_starting: "Opening the camera…",
   se_no_camera: "No camera (USB scanner / typing)",
   se_print: "Printing",
   se_printer: "Receipt printer",
@@ -360,4 +362,116 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
 
 export function hasAllKeys(): boolean {
   return Object.keys(zh).every((k) => k in en) && Object.keys(en).every((k) => k in zh);
+}
+
+/** An error as Rust sends it: a stable code, a Chinese message and what to do. */
+export interface ErrorLike {
+  code: string;
+  message: string;
+  action?: string | null;
+}
+
+// English for the error codes Rust sends (src-tauri/src/error.rs lists them). Rust words its
+// messages in Chinese, often with specifics (the center's own words, an amount, an operator);
+// in English the Chinese text stays visible underneath, so nothing the cashier needs is lost.
+const errorsEn: Record<string, [message: string, action: string]> = {
+  not_activated: [
+    "The patient's medical insurance e-voucher is not activated",
+    "Ask the patient to activate it in the NHSA app, WeChat or Alipay and show it again, or use the ID card (F3).",
+  ],
+  wrong_code: [
+    "That is not a medical insurance code (perhaps a WeChat/Alipay payment code or a screenshot)",
+    "Ask the patient to open the 医保码 page itself and scan again; payment codes and screenshots do not work.",
+  ],
+  code_expired: [
+    "The medical insurance code has expired (it refreshes every minute)",
+    "Ask the patient to refresh the code and scan again.",
+  ],
+  balance_short: [
+    "The personal account balance is short",
+    "Take the part the account cannot pay in cash or by bank card.",
+  ],
+  network: [
+    "The insurance center cannot be reached (network down or no answer)",
+    "Continue offline (F6 offline checkout); the queue is sent when the network is back. Or ask the patient to wait and retry.",
+  ],
+  in_doubt: [
+    "The settlement's result is unknown (the answer was lost)",
+    "Do not settle again: the counter reverses it with the center (2601) automatically. Then settle anew.",
+  ],
+  data_mismatch: [
+    "The patient's personal data do not match the insurance records",
+    "Check the patient's ID document and resolve again, or send the patient to the insurance desk.",
+  ],
+  payment_limit: [
+    "The insurance payment limit is exceeded",
+    "Take the amount over the limit in cash or by card, or settle in parts.",
+  ],
+  region_mismatch: [
+    "Wrong insured region, or cross-region care not registered (异地备案)",
+    "Ask the patient to register for cross-region care first; otherwise charge as self-pay.",
+  ],
+  suspended: [
+    "The patient's insurance is suspended or in arrears",
+    "Charge as self-pay this time and tell the patient to contact their insurance office.",
+  ],
+  system_fault: [
+    "System fault",
+    "Retry later; if it persists, charge as self-pay and call hospital IT.",
+  ],
+  business: [
+    "The insurance center refused the transaction",
+    "Follow the center's words below; charge as self-pay if needed.",
+  ],
+  validation: ["The input is not valid", "Check the input and try again."],
+  input: ["The input is not valid", "Correct it and try again."],
+  state: ["Not possible at this step", "Follow the current step of the checkout."],
+  auth: ["Sign-in or authorisation refused", "Check the operator number and password, or ask a supervisor."],
+  forbidden: ["Not allowed for this account", "Ask a supervisor to sign in and do it."],
+  not_signed_in: ["Not signed in", "Sign in with your operator number and password."],
+  no_camera: [
+    "No camera found",
+    "Use the USB scanner (scan at any time) or type the ID number (F3); the camera resumes when plugged in.",
+  ],
+  no_printer: [
+    "Printing failed",
+    "Check the printer and reprint; the receipt PDF is kept in the data folder under receipts/.",
+  ],
+  storage: [
+    "The local ledger reported an error",
+    "Do not close the program; call hospital IT to check the disk and the ledger file. Finished settlements are not lost.",
+  ],
+  ledger: [
+    "The local ledger could not be written; this step was not done",
+    "Check the disk space and retry; if it persists call hospital IT.",
+  ],
+};
+
+// Camera states (src-tauri/src/scanner.rs): kind → [message, action].
+const cameraEn: Record<string, [message: string, action: string]> = {
+  read: ["Code read; asking the insurance center…", ""],
+  looking: ["Ask the patient to hold the code to the camera", ""],
+  lost: [
+    "The camera was disconnected; reconnecting…",
+    "Check the camera's USB cable; meanwhile use the USB scanner or F3 for the ID number.",
+  ],
+  no_camera: errorsEn.no_camera,
+  off: ["The camera setting does not work", "Choose the camera again in Settings."],
+};
+
+/** The error in the current language; `original` is Rust's Chinese text when it was replaced. */
+export function errorText(e: ErrorLike): { message: string; action: string; original: string | null } {
+  const en = locale.value === "en" ? errorsEn[e.code] : undefined;
+  if (!en) return { message: e.message, action: e.action ?? "", original: null };
+  return { message: en[0], action: en[1], original: e.message };
+}
+
+/** A camera state in the current language. */
+export function cameraText(s: { kind: string; message: string; action?: string | null }): {
+  message: string;
+  action: string;
+} {
+  const en = locale.value === "en" ? cameraEn[s.kind] : undefined;
+  if (!en) return { message: s.message, action: s.action ?? "" };
+  return { message: en[0], action: en[1] };
 }

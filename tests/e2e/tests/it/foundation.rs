@@ -70,6 +70,16 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
         page.contains("扫码枪") && page.contains("F3"),
         "{cam} / {page}"
     );
+    // The same state in English, and back.
+    app.click("[data-testid=lang-switch]").await?;
+    let cam_en = app
+        .wait_text("[data-testid=camera-state]", "No camera found")
+        .await?;
+    let page_en = app.text("[data-testid=camera]").await?;
+    assert!(page_en.contains("USB scanner"), "{cam_en} / {page_en}");
+    app.click("[data-testid=lang-switch]").await?;
+    app.wait_text("[data-testid=camera-state]", "未检测到摄像头")
+        .await?;
 
     // Sign out, then a wrong password is refused with a clear message, the right one works.
     app.click("[data-testid=signout]").await?;
@@ -82,6 +92,16 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
     app.click("[data-testid=signin-submit]").await?;
     let err = app.wait_text("[data-testid=signin-error]", "密码").await?;
     assert!(!err.is_empty());
+    // In English the error is in English, with the Chinese original (and its count) kept.
+    app.click("[data-testid=lang-switch]").await?;
+    let err_en = app
+        .wait_text(
+            "[data-testid=signin-error]",
+            "Sign-in or authorisation refused",
+        )
+        .await?;
+    assert!(err_en.contains("密码错误"), "{err_en}");
+    app.click("[data-testid=lang-switch]").await?;
     app.type_into("[data-testid=signin-password]", "correct-horse-1")
         .await?;
     app.click("[data-testid=signin-submit]").await?;

@@ -155,7 +155,7 @@ pub struct CheckoutView {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct CameraState {
-    /// `looking` | `read` | `no_camera` | `lost` | `off`
+    /// `looking` | `read` | `paused` (a patient is at the counter) | `no_camera` | `lost` | `off`
     pub kind: String,
     pub message: String,
     pub action: Option<String>,

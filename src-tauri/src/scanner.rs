@@ -1,25 +1,78 @@
 //! The camera: a scanner thread whose frames, state and codes go to the
 //! window as events (`scan://frame`, `scan://state`, `scan://code`).
 
+use std::sync::{Arc, Mutex};
+
 use base64::Engine as _;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::dto::{CameraState, FrameEvent};
 use crate::state::AppState;
 
+/// The camera's state as the window shows it; repeated now and then because the
+/// window may attach its listeners after the first state event.
+#[derive(Clone, Default)]
+struct Status {
+    last: Arc<Mutex<Option<CameraState>>>,
+    /// The camera's name, for the "looking" message.
+    name: Arc<Mutex<String>>,
+}
+
+impl Status {
+    fn set(&self, h: &AppHandle, s: CameraState) {
+        let _ = h.emit("scan://state", s.clone());
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+    }
+    fn kind(&self) -> Option<String> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().map(|s| s.kind.clone())
+    }
+    fn repeat(&self, h: &AppHandle) {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(s) = last {
+            let _ = h.emit("scan://state", s);
+        }
+    }
+    fn looking(&self, h: &AppHandle) {
+        let name = self.name.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.set(
+            h,
+            CameraState {
+                kind: "looking".into(),
+                message: format!("请患者将医保码对准摄像头（{name}）"),
+                action: None,
+            },
+        );
+    }
+    fn paused(&self, h: &AppHandle) {
+        self.set(
+            h,
+            CameraState {
+                kind: "paused".into(),
+                message: "已识别患者；本笔收费结束后继续扫码".into(),
+                action: None,
+            },
+        );
+    }
+    /// Follow the scanner's armed flag: it is disarmed while a patient is at the
+    /// counter and armed again for the next one (or after a code was refused).
+    fn follow(&self, h: &AppHandle, armed: bool) {
+        match (self.kind().as_deref(), armed) {
+            (Some("read" | "paused"), true) => self.looking(h),
+            (Some("looking"), false) => self.paused(h),
+            _ => {}
+        }
+    }
+}
+
 pub(crate) fn start(app: AppHandle) {
     let state = app.state::<AppState>();
     let setting = state.config().camera.clone();
     let handle = app.clone();
-    // The window may attach its listeners after the first state event: repeat the state now and then.
-    let last_state: std::sync::Mutex<Option<CameraState>> = std::sync::Mutex::new(None);
+    let status = Status::default();
     let frames = std::sync::atomic::AtomicU64::new(0);
-    let remember =
-        move |h: &AppHandle, s: CameraState, last: &std::sync::Mutex<Option<CameraState>>| {
-            let _ = h.emit("scan://state", s.clone());
-            *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
-        };
     let armed = state.scan_armed.clone();
+    let armed_now = armed.clone();
     let on_event = move |ev| match ev {
         scan::ScannerEvent::Frame {
             preview,
@@ -31,9 +84,11 @@ pub(crate) fn start(app: AppHandle) {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 .is_multiple_of(10)
             {
-                if let Some(s) = last_state.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-                    let _ = handle.emit("scan://state", s);
-                }
+                status.follow(
+                    &handle,
+                    armed_now.load(std::sync::atomic::Ordering::Relaxed),
+                );
+                status.repeat(&handle);
             }
             let mut jpeg = std::io::Cursor::new(Vec::new());
             if image::DynamicImage::ImageLuma8(preview)
@@ -53,40 +108,36 @@ pub(crate) fn start(app: AppHandle) {
             }
         }
         scan::ScannerEvent::Code(text) => {
-            remember(
+            status.set(
                 &handle,
                 CameraState {
                     kind: "read".into(),
                     message: "已读取医保码，正在向医保中心查询…".into(),
                     action: None,
                 },
-                &last_state,
             );
             // The backend resolves the code itself (no dependence on the window being
             // ready to listen); the window is told the outcome.
             let h = handle.clone();
+            let status = status.clone();
             tauri::async_runtime::spawn(async move {
                 let state = h.state::<AppState>();
                 match crate::counter::resolve_qr(&state, text).await {
                     Ok(v) => {
+                        status.paused(&h);
                         let _ = h.emit("checkout://view", v);
                     }
                     Err(e) => {
+                        // Refused: the scanner is armed again for the next code.
+                        status.looking(&h);
                         let _ = h.emit("checkout://error", e);
                     }
                 }
             });
         }
         scan::ScannerEvent::Looking(name) => {
-            remember(
-                &handle,
-                CameraState {
-                    kind: "looking".into(),
-                    message: format!("请患者将医保码对准摄像头（{name}）"),
-                    action: None,
-                },
-                &last_state,
-            );
+            *status.name.lock().unwrap_or_else(|e| e.into_inner()) = name;
+            status.looking(&handle);
         }
         scan::ScannerEvent::Error(e) => {
             let (message, action) = e.message_zh();
@@ -95,14 +146,13 @@ pub(crate) fn start(app: AppHandle) {
                 scan::SourceError::NoCamera(_) => "no_camera",
                 _ => "off",
             };
-            remember(
+            status.set(
                 &handle,
                 CameraState {
                     kind: kind.into(),
                     message: message.into(),
                     action: Some(action.into()),
                 },
-                &last_state,
             );
         }
     };

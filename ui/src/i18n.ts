@@ -163,7 +163,7 @@ const zh = {
   se_supervisor: "主管",
   se_pw_ph: "初始密码（至少8位）",
   se_add: "添加账户",
-  co_import: "导入账单文件（JSON）",
+  co_import: "导入账单文件（JSON）…",
   hi_keep: "部分退费：勾选患者保留的项目（不勾 = 全部退费）",
   qu_adjustments: "离线收费差额（医保结算后）",
   qu_give_back: "应退患者",
@@ -333,7 +333,7 @@ const en: Record<Key, string> = {
   se_supervisor: "Supervisor",
   se_pw_ph: "Initial password (8+)",
   se_add: "Add account",
-  co_import: "Import a bill file (JSON)",
+  co_import: "Import a bill file (JSON)…",
   hi_keep: "Partial refund: tick what the patient keeps (none = refund everything)",
   qu_adjustments: "Offline differences (after settlement)",
   qu_give_back: "Give back",
@@ -451,6 +451,7 @@ const errorsEn: Record<string, [message: string, action: string]> = {
 const cameraEn: Record<string, [message: string, action: string]> = {
   read: ["Code read; asking the insurance center…", ""],
   looking: ["Ask the patient to hold the code to the camera", ""],
+  paused: ["Patient identified; scanning resumes after this checkout", ""],
   lost: [
     "The camera was disconnected; reconnecting…",
     "Check the camera's USB cable; meanwhile use the USB scanner or F3 for the ID number.",

@@ -5,6 +5,6 @@
  */
 export type CameraState = { 
 /**
- * `looking` | `read` | `no_camera` | `lost` | `off`
+ * `looking` | `read` | `paused` (a patient is at the counter) | `no_camera` | `lost` | `off`
  */
 kind: string, message: string, action: string | null, };

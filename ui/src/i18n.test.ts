@@ -46,3 +46,23 @@ describe("errors in the cashier's language", () => {
     setLocale("zh-CN");
   });
 });
+
+describe("screens", () => {
+  // Every word a person reads comes from the tables above, so English is complete.
+  const files = import.meta.glob(["./App.vue", "./screens/*.vue"], {
+    query: "?raw",
+    import: "default",
+    eager: true,
+  }) as Record<string, string>;
+  it("have no Chinese text of their own outside comments", () => {
+    expect(Object.keys(files).length).toBeGreaterThan(5);
+    for (const [name, src] of Object.entries(files)) {
+      const code = src
+        .replace(/<!--[\s\S]*?-->/g, "")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
+      const hit = code.match(/.*[\u4e00-\u9fff].*/);
+      expect(hit?.[0] ?? null, name).toBeNull();
+    }
+  });
+});

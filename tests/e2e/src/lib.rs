@@ -300,6 +300,12 @@ impl Sim {
     }
 
     /// The person's current QR code as a PNG.
+    /// The person's current 医保码 text, as a scanner would read it.
+    pub async fn qr_text(&self, psn_no: &str) -> Result<String> {
+        let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr", self.url)).await?;
+        Ok(r.error_for_status()?.text().await?)
+    }
+
     pub async fn qr_png(&self, psn_no: &str) -> Result<Vec<u8>> {
         let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr?format=png", self.url)).await?;
         Ok(r.error_for_status()?.bytes().await?.to_vec())

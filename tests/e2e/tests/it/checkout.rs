@@ -195,6 +195,7 @@ async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::R
     // The settlement waits in the queue with its last error.
     app.click("[data-testid=nav-queue]").await?;
     app.wait_text("[data-testid=queue]", "离线医保结算").await?;
+    app.screenshot("queue-offline").await?;
     app.close().await
 }
 
@@ -278,6 +279,7 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
     app.click(&format!("tr[data-setl='{setl_id}'] [data-testid=refund]"))
         .await?;
     app.click("[data-testid=keep-0]").await?;
+    app.screenshot("history-partial-refund").await?;
     app.type_into("[data-testid=sup-id]", "S001").await?;
     app.type_into("[data-testid=sup-password]", "super-pass-1")
         .await?;

@@ -3,3 +3,4 @@
 
 mod checkout;
 mod foundation;
+mod reconcile;

@@ -105,6 +105,15 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
     let setl_id = app.text("[data-testid=setl-id]").await?;
     assert!(!setl_id.is_empty(), "{done}");
     app.screenshot("checkout-done").await?;
+    // The hands stay on the keyboard: Enter (or Esc) starts the next patient.
+    let focused = app
+        .client
+        .execute(
+            "return document.activeElement && document.activeElement.dataset.testid",
+            vec![],
+        )
+        .await?;
+    assert_eq!(focused, serde_json::json!("next-patient"));
 
     // Refund from the history screen with a supervisor's confirmation.
     app.click("[data-testid=nav-history]").await?;

@@ -19,7 +19,7 @@ if [ -z "${YIBAO_CAMERA:-}" ] && ! ls /dev/video* >/dev/null 2>&1 && [ -z "${YIB
   echo "[run] no webcam: using the demo camera (demo persons' codes from the built-in simulated center)"
 fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  echo "[run] no display: starting the window under Xvfb (take screenshots with: import -window root shot.png)"
+  echo "[run] no display: starting the window under Xvfb (a virtual display: nothing appears on a screen here)"
   exec xvfb-run -a -s "-screen 0 1280x800x24" "$APP" "$@"
 fi
 exec "$APP" "$@"

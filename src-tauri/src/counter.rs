@@ -68,7 +68,7 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
         balc: p.balc,
         insuplc_admdvs: p.insuplc_admdvs,
         region_label: p.region,
-        channel_label: (!p.notes.is_empty()).then(|| p.notes.join("；")),
+        notes: p.notes,
     });
     let split = v.split.map(|s| SplitView {
         medfee_sumamt: s.medfee_sumamt,

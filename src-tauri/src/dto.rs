@@ -45,8 +45,9 @@ pub struct PersonView {
     pub insuplc_admdvs: String,
     /// 本地 / 省内异地 / 跨省异地
     pub region_label: String,
-    /// 国家医保App / 微信 / 支付宝 / 亲情账户 …, when the center says.
-    pub channel_label: Option<String>,
+    /// What the cashier must know before charging: insurance suspended, care away
+    /// from the insured region (and which policy applies). Empty for most patients.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

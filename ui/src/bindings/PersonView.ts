@@ -9,6 +9,7 @@ export type PersonView = { psn_no: string, name: string, cert_no_masked: string,
  */
 region_label: string, 
 /**
- * 国家医保App / 微信 / 支付宝 / 亲情账户 …, when the center says.
+ * What the cashier must know before charging: insurance suspended, care away
+ * from the insured region (and which policy applies). Empty for most patients.
  */
-channel_label: string | null, };
+notes: Array<string>, };

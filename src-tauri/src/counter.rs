@@ -88,6 +88,7 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
             .iter()
             .map(|r| FallbackView {
                 reason: r.text.clone(),
+                reason_en: r.text_en.clone(),
                 amount: r.amount,
             })
             .collect(),

@@ -78,6 +78,8 @@ pub struct BillLineView {
 #[ts(export)]
 pub struct FallbackView {
     pub reason: String,
+    /// The same in English (the screen shows the one of its language).
+    pub reason_en: String,
     pub amount: Fen,
 }
 

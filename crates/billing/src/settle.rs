@@ -170,6 +170,44 @@ impl FallbackReason {
     }
 }
 
+impl FallbackReason {
+    /// The same line in English, for a screen switched to English.
+    pub fn explain_en(&self) -> String {
+        match self {
+            FallbackReason::SelfPayItems { amount } => {
+                format!("Class C / self-pay items {amount}: not paid by insurance")
+            }
+            FallbackReason::OverPriceCap { amount } => {
+                format!("Above the insurance price cap: {amount}, paid by the patient")
+            }
+            FallbackReason::ClassBShare { amount } => {
+                format!("Class B items, the patient's first share: {amount}")
+            }
+            FallbackReason::Deductible { amount } => {
+                format!("Within this year's deductible: {amount}, paid by the patient")
+            }
+            FallbackReason::Copay { amount } => {
+                format!("The patient's co-pay beyond the fund's ratio: {amount}")
+            }
+            FallbackReason::FundCapReached { amount } => {
+                format!("The fund's annual cap is reached: {amount} paid by the patient")
+            }
+            FallbackReason::OutsideAccountScope { amount } => format!(
+                "The personal account does not pay self-pay or over-cap parts: {amount} in cash or by card"
+            ),
+            FallbackReason::BalanceShort { amount, balance } => format!(
+                "Personal account balance short (balance {balance}): {amount} in cash or by card"
+            ),
+            FallbackReason::PaymentLimit { amount, limit } => format!(
+                "Personal account limit per payment {limit}: the {amount} above it in cash or by card"
+            ),
+            FallbackReason::AccountNotUsed { amount } => {
+                format!("Personal account not used this time: {amount} in cash or by card")
+            }
+        }
+    }
+}
+
 /// One `setldetail` row (基金分项).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FundDetail {

@@ -246,3 +246,37 @@ fn the_catalogue_is_searchable_by_pinyin_initials_and_name() {
     let l = c.search("tbkw", 1)[0].line(Qty::parse("1").unwrap());
     assert_eq!(l.split().preselfpay_amt, f("20.00"));
 }
+
+/// Every reason says its amount in both languages, so the screen and the receipt
+/// tell the patient why they pay what they pay.
+#[test]
+fn every_fallback_reason_names_its_amount_in_chinese_and_english() {
+    use billing::FallbackReason as R;
+    let a = Fen::new(1234);
+    let b = Fen::new(500);
+    for r in [
+        R::SelfPayItems { amount: a },
+        R::OverPriceCap { amount: a },
+        R::ClassBShare { amount: a },
+        R::Deductible { amount: a },
+        R::Copay { amount: a },
+        R::FundCapReached { amount: a },
+        R::OutsideAccountScope { amount: a },
+        R::BalanceShort {
+            amount: a,
+            balance: b,
+        },
+        R::PaymentLimit {
+            amount: a,
+            limit: b,
+        },
+        R::AccountNotUsed { amount: a },
+    ] {
+        let (zh, en) = (r.explain_zh(), r.explain_en());
+        assert!(zh.contains("12.34") && en.contains("12.34"), "{zh} / {en}");
+        assert!(
+            !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{en}"
+        );
+    }
+}

@@ -41,6 +41,8 @@ pub struct ReasonView {
     pub kind: String,
     pub amount: Fen,
     pub text: String,
+    #[serde(default)]
+    pub text_en: String,
 }
 
 /// The split as the center answered it (2206 or 2207).
@@ -140,6 +142,7 @@ pub(crate) fn reasons(split: &SplitView, balc_before: Fen, acct_used: bool) -> V
                 kind,
                 amount: r.amount(),
                 text: r.explain_zh(),
+                text_en: r.explain_en(),
             });
         }
     };

@@ -3,4 +3,8 @@
 /**
  * Why the patient pays what they pay.
  */
-export type FallbackView = { reason: string, amount: string, };
+export type FallbackView = { reason: string, 
+/**
+ * The same in English (the screen shows the one of its language).
+ */
+reason_en: string, amount: string, };

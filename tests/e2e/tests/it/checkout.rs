@@ -76,6 +76,13 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
     app.click("[data-testid=presettle]").await?;
     let split = app.wait_text("[data-testid=split]", "个人现金支付").await?;
     assert!(split.contains("医保统筹基金支付"), "{split}");
+    // Why the patient pays what they pay, in either language.
+    app.wait_text("[data-testid=reasons]", "余额不足").await?;
+    app.click("[data-testid=lang-switch]").await?;
+    app.wait_text("[data-testid=reasons]", "balance short")
+        .await?;
+    app.click("[data-testid=lang-switch]").await?;
+    app.wait_text("[data-testid=reasons]", "余额不足").await?;
     app.click("[data-testid=settle]").await?;
 
     // Pay the rest in cash (or nothing is due when the account covered it).

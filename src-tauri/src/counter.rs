@@ -92,7 +92,7 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
                 amount: r.amount,
             })
             .collect(),
-        discrepancies: Vec::new(),
+        discrepancies: v.discrepancies.clone(),
         estimate: s.estimate,
     });
     let notice = match v.stage.as_str() {

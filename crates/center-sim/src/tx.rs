@@ -89,6 +89,11 @@ pub(crate) async fn handle(sim: &Sim, path: &str, body: &[u8]) -> (StatusCode, V
                 let (s, v, _) = run(sim, infno, &env, t).await;
                 return (s, v, Some(f.delay_ms));
             }
+            "tamper_cash" | "tamper_class" => {
+                let (s, mut v, d) = run(sim, infno, &env, t).await;
+                tamper(&mut v, &f.mode);
+                return (s, v, d);
+            }
             _ => {}
         }
     }
@@ -153,6 +158,30 @@ async fn run(
         serde_json::to_value(r).unwrap_or(Value::Null),
         None,
     )
+}
+
+/// A broken or hostile center: the transaction is processed and committed, and the
+/// answer's figures are altered. `tamper_cash` adds 1.00 to `psn_cash_pay` (the
+/// identities no longer hold); `tamper_class` moves 1.00 from `inscp_scp_amt` to
+/// `fulamt_ownpay_amt` (the identities hold; the split disagrees with the catalogue).
+fn tamper(v: &mut Value, mode: &str) {
+    let Some(info) = v.get_mut("output").and_then(|o| o.get_mut("setlinfo")) else {
+        return;
+    };
+    let mut add = |k: &str, fen: i64| {
+        if let Some(f) = info
+            .get(k)
+            .and_then(|x| serde_json::from_value::<Fen>(x.clone()).ok())
+        {
+            info[k] = serde_json::to_value(f + Fen::new(fen)).unwrap_or(Value::Null);
+        }
+    };
+    if mode == "tamper_cash" {
+        add("psn_cash_pay", 100);
+    } else {
+        add("inscp_scp_amt", -100);
+        add("fulamt_ownpay_amt", 100);
+    }
 }
 
 /// Area code + time + 10-digit serial: the shape of the center's own ids

@@ -357,6 +357,13 @@ impl Engine {
             )
             .with_detail(format!("{:?} ≠ {medfee}", s.medfee_sumamt)));
         }
+        // The center's line figures against the billing engine on our own catalogue:
+        // a difference means the two catalogues disagree (class, price cap, 先行自付).
+        let notes = catalogue_differences(&s, &self.estimate(&lines, &insutype));
+        if !notes.is_empty() {
+            tracing::warn!(checkout = %id, ?notes, "2206 differs from the local catalogue");
+        }
+        set_ctx(&mut rec, "discrepancies", json!(notes));
         set_ctx(&mut rec, "presettle", info);
         set_ctx(&mut rec, "pre_input", pre_in);
         set_ctx(&mut rec, "acct_used", json!(acct_used));
@@ -448,6 +455,31 @@ impl Engine {
         let setl_id = s.setl_id.clone().ok_or_else(|| {
             CheckoutError::new("system_fault", "中心未返回结算ID", "请联系信息科核对")
         })?;
+        // The settlement stands at the center whatever we think of it (the ledger must
+        // match the center's books); figures that do not add up, or differ from the
+        // pre-settlement, are shown to the cashier before any money is taken.
+        let mut notes: Vec<String> = rec
+            .ctx
+            .get("discrepancies")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        if let Err(e) = s.check_identities(&info) {
+            notes.push(format!(
+                "中心结算结果金额不平（{e}）：请核对后再收款，有误时到记录页退费并联系信息科"
+            ));
+        }
+        let pre: Option<nhsa::types::Setlinfo> = rec
+            .ctx
+            .get("presettle")
+            .filter(|v| v.is_object())
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        if let Some(pre) = pre {
+            notes.extend(settle_differences(&pre, &s));
+        }
+        if !notes.is_empty() {
+            tracing::warn!(checkout = %rec.id, ?notes, "2207 answer flagged");
+        }
+        set_ctx(rec, "discrepancies", json!(notes));
         let rec_s = settlement_record(
             rec,
             msgid,
@@ -776,8 +808,63 @@ impl Engine {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             created_at: rec.created_at.clone(),
+            discrepancies: rec
+                .ctx
+                .get("discrepancies")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
         })
     }
+}
+
+/// Line-level figures of a 2206 answer that differ from the billing engine's split
+/// of the same bill on the local catalogue.
+fn catalogue_differences(
+    center: &nhsa::types::Setlinfo,
+    local: &billing::Settlement,
+) -> Vec<String> {
+    let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
+    [
+        (
+            "全自费金额",
+            z(center.fulamt_ownpay_amt),
+            local.fulamt_ownpay_amt,
+        ),
+        (
+            "超限价自费金额",
+            z(center.overlmt_selfpay),
+            local.overlmt_selfpay,
+        ),
+        (
+            "先行自付金额",
+            z(center.preselfpay_amt),
+            local.preselfpay_amt,
+        ),
+        (
+            "符合政策范围金额",
+            z(center.inscp_scp_amt),
+            local.inscp_scp_amt,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, c, l)| c != l)
+    .map(|(label, c, l)| format!("{label}：中心 {c} 元，本院目录 {l} 元（请信息科核对目录对照）"))
+    .collect()
+}
+
+/// Money fields of a 2207 answer that differ from the 2206 answer it was sent with.
+fn settle_differences(pre: &nhsa::types::Setlinfo, s: &nhsa::types::Setlinfo) -> Vec<String> {
+    let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
+    [
+        ("医疗费总额", z(pre.medfee_sumamt), z(s.medfee_sumamt)),
+        ("基金支付", z(pre.fund_pay_sumamt), z(s.fund_pay_sumamt)),
+        ("个人账户支付", z(pre.acct_pay), z(s.acct_pay)),
+        ("个人现金支付", z(pre.psn_cash_pay), z(s.psn_cash_pay)),
+    ]
+    .into_iter()
+    .filter(|(_, a, b)| a != b)
+    .map(|(label, a, b)| format!("{label}：预结算 {a} 元，结算 {b} 元（以结算为准）"))
+    .collect()
 }
 
 /// The ledger's record of a 2207/2208 answer.

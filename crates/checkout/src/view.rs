@@ -88,6 +88,9 @@ pub struct CheckoutView {
     pub refund_setl_id: Option<String>,
     pub outbox_id: Option<String>,
     pub created_at: String,
+    /// Where the center's figures do not add up, differ from the pre-settlement, or
+    /// differ from the local catalogue: shown to the cashier, never silently kept.
+    pub discrepancies: Vec<String>,
 }
 
 pub(crate) fn lines_of(rec: &CheckoutRecord) -> Vec<BillLine> {

@@ -254,3 +254,51 @@ async fn reconciliation_books_a_settlement_the_center_has_and_the_ledger_lacks()
         .unwrap();
     assert!(again.center_balanced, "{:?}", again.groups);
 }
+
+async fn fault(url: &str, infno: &str, mode: &str) {
+    reqwest::Client::new()
+        .post(format!("{url}/sim/fault"))
+        .json(&serde_json::json!({"infno": infno, "mode": mode}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+/// The center's answers are checked, not trusted: a settlement whose figures do not
+/// add up is recorded (it exists at the center) and flagged before money is taken;
+/// a pre-settlement whose line figures disagree with the catalogue is flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_that_do_not_add_up_or_disagree_with_the_catalogue_are_flagged() {
+    let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "44030519850312001X", "张伟")
+        .await
+        .unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+
+    // An honest center: nothing to flag.
+    let pre = e.presettle(&op, &v.id, true).await.unwrap();
+    assert!(pre.discrepancies.is_empty(), "{:?}", pre.discrepancies);
+
+    // 2206 moves 1.00 from 符合范围 to 全自费: identities hold, the catalogue disagrees.
+    fault(&url, "2206", "tamper_class").await;
+    let pre = e.presettle(&op, &v.id, true).await.unwrap();
+    let notes = pre.discrepancies.join("\n");
+    assert!(
+        notes.contains("全自费金额") && notes.contains("符合政策范围金额"),
+        "{notes}"
+    );
+
+    // An honest 2206 again, then a 2207 whose cash part is 1.00 too high.
+    let pre = e.presettle(&op, &v.id, true).await.unwrap();
+    assert!(pre.discrepancies.is_empty(), "{:?}", pre.discrepancies);
+    fault(&url, "2207", "tamper_cash").await;
+    let settled = e.settle(&op, &v.id).await.unwrap();
+    assert!(settled.setl_id.is_some(), "the settlement is recorded");
+    let notes = settled.discrepancies.join("\n");
+    assert!(notes.contains("金额不平"), "{notes}");
+    assert!(notes.contains("个人现金支付：预结算"), "{notes}");
+    assert_eq!(e.ledger.settlements().await.unwrap().len(), 1);
+}

@@ -2,7 +2,7 @@
 //! engine's views to the UI's DTOs. No business rules here.
 
 use money::{Fen, Qty};
-use tauri::State;
+use tauri::{Emitter, Manager, State};
 
 use crate::dto::{
     BillLineView, CatalogItemView, CheckoutStage, CheckoutView, FallbackView, HistoryItemView,
@@ -733,7 +733,30 @@ pub async fn reconcile_day(
 
 /// After sign-in: resolve whatever a crash left (2601 for in-doubt calls) and
 /// replay the offline queue, in the background; then keep replaying every 30 s.
-pub(crate) fn after_sign_in(state: &AppState, s: &crate::dto::SessionInfo) {
+/// The newest unfinished checkout of this cashier, to put back on the screen after a
+/// restart (the app killed, the machine rebooted). Insurance money already moved
+/// (`settling`, `settled`: the patient's part is still to be collected) — always;
+/// a patient not yet settled — only from the last 12 hours.
+pub(crate) async fn unfinished_checkout(state: &AppState, operator_id: &str) -> Option<String> {
+    let recs = state
+        .ledger
+        .checkouts(
+            &["settling", "settled", "presettled", "billed", "resolved"],
+            50,
+        )
+        .await
+        .ok()?;
+    let since = (state.now() - chrono::Duration::hours(12))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    recs.into_iter()
+        .filter(|r| r.operator_id == operator_id)
+        .find(|r| matches!(r.state.as_str(), "settling" | "settled") || r.created_at >= since)
+        .map(|r| r.id)
+}
+
+pub(crate) fn after_sign_in(app: &tauri::AppHandle, state: &AppState, s: &crate::dto::SessionInfo) {
+    let app = app.clone();
     let engine = state.engine.clone();
     let op = op_of(s);
     let first = !state
@@ -750,6 +773,14 @@ pub(crate) fn after_sign_in(state: &AppState, s: &crate::dto::SessionInfo) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!("recovery: {}", e.message),
+        }
+        // The checkout on the screen as recovery left it (a lost 2207 reversed: pre-settled again).
+        let st = app.state::<AppState>();
+        let cur = st.current.lock().await.clone();
+        if let Some(id) = cur {
+            if let Ok(v) = show(&st, &id).await {
+                let _ = app.emit("checkout://view", v);
+            }
         }
         if !first {
             return;

@@ -46,6 +46,7 @@ pub async fn session_needs_first_supervisor(state: State<'_, AppState>) -> AppRe
 
 #[tauri::command]
 pub async fn session_create_first_supervisor(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     operator_id: String,
     name: String,
@@ -81,11 +82,12 @@ pub async fn session_create_first_supervisor(
         )
         .await
         .map_err(ledger_error)?;
-    session_sign_in(state, operator_id, password).await
+    session_sign_in(app, state, operator_id, password).await
 }
 
 #[tauri::command]
 pub async fn session_sign_in(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     operator_id: String,
     password: String,
@@ -101,9 +103,16 @@ pub async fn session_sign_in(
         role: role_of(op.role),
     };
     *state.session.lock().await = Some(s.clone());
+    {
+        // After a restart the patient who was at the counter comes back on the screen.
+        let mut cur = state.current.lock().await;
+        if cur.is_none() {
+            *cur = crate::counter::unfinished_checkout(&state, &s.operator_id).await;
+        }
+    }
     let idle = state.current.lock().await.is_none();
     state.arm_scanner(idle);
-    crate::counter::after_sign_in(&state, &s);
+    crate::counter::after_sign_in(&app, &state, &s);
     Ok(s)
 }
 

@@ -133,6 +133,7 @@ pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
     Ok(Router::new()
         .route("/sim/health", get(|| async { "ok" }))
         .route("/sim/persons", get(persons))
+        .route("/sim/settlements", get(settlements))
         .route("/sim/persons/{psn_no}/qr", get(person_qr))
         .route("/sim/fault", post(add_fault))
         .fallback(envelope)
@@ -147,6 +148,39 @@ impl Sim {
     pub(crate) fn slot_now(&self) -> i64 {
         qr::slot_of(chrono::Utc::now().timestamp(), self.opts.qr_period_secs)
     }
+}
+
+/// The center's settlement book (for tests and the demo): every settlement and
+/// cancellation with its state (`valid`, `cancelled`, `reversed`).
+async fn settlements(State(sim): State<Arc<Sim>>) -> Response {
+    let rows = match sqlx::query(
+        "SELECT setl_id, kind, orig_setl_id, psn_no, msgid, medfee, fund, acct, cash, state FROM settlements ORDER BY setl_time, setl_id",
+    )
+    .fetch_all(&sim.pool)
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let fen = |r: &sqlx::sqlite::SqliteRow, k: &str| Fen(r.get::<i64, _>(k)).to_string();
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "setl_id": r.get::<String, _>("setl_id"),
+                "kind": r.get::<String, _>("kind"),
+                "orig_setl_id": r.get::<Option<String>, _>("orig_setl_id"),
+                "psn_no": r.get::<String, _>("psn_no"),
+                "msgid": r.get::<String, _>("msgid"),
+                "medfee_sumamt": fen(r, "medfee"),
+                "fund_pay_sumamt": fen(r, "fund"),
+                "acct_pay": fen(r, "acct"),
+                "psn_cash_pay": fen(r, "cash"),
+                "state": r.get::<String, _>("state"),
+            })
+        })
+        .collect();
+    Json(list).into_response()
 }
 
 async fn persons(State(sim): State<Arc<Sim>>) -> Response {

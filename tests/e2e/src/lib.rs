@@ -172,6 +172,16 @@ impl App {
         Ok(())
     }
 
+    /// Sign in on the sign-in screen and wait until the operator's name shows.
+    pub async fn sign_in(&self, id: &str, password: &str, name: &str) -> Result<()> {
+        self.type_into("[data-testid=signin-operator]", id).await?;
+        self.type_into("[data-testid=signin-password]", password)
+            .await?;
+        self.click("[data-testid=signin-submit]").await?;
+        self.wait_text("[data-testid=operator]", name).await?;
+        Ok(())
+    }
+
     pub async fn click(&self, css: &str) -> Result<()> {
         self.find(css).await?.click().await?;
         Ok(())
@@ -184,6 +194,17 @@ impl App {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(format!("{name}.png")), &png)?;
         Ok(image::load_from_memory(&png)?.to_rgba8())
+    }
+
+    /// Kill the app with SIGKILL, as a crash or a power cut would, then start it again
+    /// on the same data directory (sign in again afterwards).
+    pub async fn kill_and_restart(mut self, env: &[(&str, String)]) -> Result<App> {
+        kill_app_in(self.data_dir.path())?;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.clone().close()).await;
+        stop_driver(&mut self.driver);
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir()?);
+        drop(self);
+        App::start_in(data_dir, env).await
     }
 
     pub async fn close(mut self) -> Result<()> {
@@ -206,6 +227,36 @@ impl Drop for DriverGuard {
             stop_driver(c);
         }
     }
+}
+
+/// SIGKILL the app process that runs on `data_dir` (found by its executable and its
+/// `YIBAO_DATA_DIR`; tauri-driver and WebKitWebDriver carry the same variable).
+fn kill_app_in(data_dir: &Path) -> Result<()> {
+    let want = format!("YIBAO_DATA_DIR={}", data_dir.display());
+    let app_name = app_binary()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut killed = 0;
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+        if !exe.to_string_lossy().contains(&app_name) {
+            continue;
+        }
+        let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()) {
+            Command::new("kill").args(["-KILL", &pid]).status()?;
+            killed += 1;
+        }
+    }
+    if killed == 0 {
+        bail!("no running app found on {}", data_dir.display());
+    }
+    Ok(())
 }
 
 /// SIGTERM, not SIGKILL: tauri-driver must stop its WebKitWebDriver child.
@@ -304,6 +355,26 @@ impl Sim {
     pub async fn qr_text(&self, psn_no: &str) -> Result<String> {
         let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr", self.url)).await?;
         Ok(r.error_for_status()?.text().await?)
+    }
+
+    /// The center's settlement book (`GET /sim/settlements`).
+    pub async fn settlements(&self) -> Result<Vec<serde_json::Value>> {
+        Ok(reqwest::get(format!("{}/sim/settlements", self.url))
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// Inject a fault (`POST /sim/fault`), e.g. `{"infno": "2207", "mode": "hang_after"}`.
+    pub async fn fault(&self, fault: serde_json::Value) -> Result<()> {
+        reqwest::Client::new()
+            .post(format!("{}/sim/fault", self.url))
+            .json(&fault)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
     }
 
     pub async fn qr_png(&self, psn_no: &str) -> Result<Vec<u8>> {

@@ -39,12 +39,7 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
     )
     .await?;
 
-    app.type_into("[data-testid=signin-operator]", "C001")
-        .await?;
-    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
-        .await?;
-    app.click("[data-testid=signin-submit]").await?;
-    app.wait_text("[data-testid=operator]", "李收费").await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
 
     // The camera reads the code; the person is resolved (1162 → 1101).
     let who = app.wait_text("[data-testid=person]", "余额").await?;
@@ -166,12 +161,7 @@ async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::R
         ],
     )
     .await?;
-    app.type_into("[data-testid=signin-operator]", "C001")
-        .await?;
-    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
-        .await?;
-    app.click("[data-testid=signin-submit]").await?;
-    app.wait_text("[data-testid=operator]", "李收费").await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
 
     // Manual ID entry: the center does not answer.
     app.type_into("[data-testid=id-input]", "44030519850312001X")
@@ -231,12 +221,7 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
         ],
     )
     .await?;
-    app.type_into("[data-testid=signin-operator]", "C001")
-        .await?;
-    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
-        .await?;
-    app.click("[data-testid=signin-submit]").await?;
-    app.wait_text("[data-testid=operator]", "李收费").await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
     // 张伟 by 身份证; two lines.
     app.type_into("[data-testid=id-input]", "44030519850312001X")
         .await?;

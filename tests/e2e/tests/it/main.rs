@@ -2,5 +2,6 @@
 //! `xvfb-run -a cargo test -p e2e -- --test-threads=1`
 
 mod checkout;
+mod crash;
 mod foundation;
 mod reconcile;

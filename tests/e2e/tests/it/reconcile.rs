@@ -69,12 +69,7 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
         ],
     )
     .await?;
-    app.type_into("[data-testid=signin-operator]", "C001")
-        .await?;
-    app.type_into("[data-testid=signin-password]", "cashier-pass-1")
-        .await?;
-    app.click("[data-testid=signin-submit]").await?;
-    app.wait_text("[data-testid=operator]", "李收费").await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
 
     // The drawer holds the float and the day's cash; the terminal's report, the card total.
     app.click("[data-testid=nav-reconcile]").await?;

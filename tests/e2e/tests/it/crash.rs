@@ -1,0 +1,134 @@
+//! The app is killed (SIGKILL) while the center is settling — the 2207 has been
+//! processed by the center but its answer has not arrived. After a restart the same
+//! patient is back on the screen, the lost settlement has been reversed (2601), and
+//! settling again leaves exactly one settlement at the center.
+
+use std::time::{Duration, Instant};
+
+use e2e::{add_user, App, Sim};
+
+const PSN_CERTNO: &str = "44030519850312001X";
+
+/// The center's settlements of one person that stand (not cancelled, not reversed).
+async fn standing(sim: &Sim, psn_no: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(sim
+        .settlements()
+        .await?
+        .into_iter()
+        .filter(|s| s["psn_no"] == psn_no && s["kind"] == "settle" && s["state"] == "valid")
+        .collect())
+}
+
+async fn wait_for(
+    what: &str,
+    mut ok: impl AsyncFnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ok().await? {
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow::Result<()> {
+    let sim = Sim::start()?;
+    let psn_no = sim
+        .persons()
+        .await?
+        .iter()
+        .find(|p| p["certno"] == PSN_CERTNO)
+        .and_then(|p| p["psn_no"].as_str())
+        .expect("demo person")
+        .to_string();
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    let env = [
+        ("YIBAO_CENTER_URL", sim.url.clone()),
+        ("YIBAO_CAMERA", "none".to_string()),
+    ];
+    let app = App::start_in(data, &env).await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    app.type_into("[data-testid=id-input]", PSN_CERTNO).await?;
+    app.find("[data-testid=id-input]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    app.type_into("[data-testid=catalog-search]", "xcg").await?;
+    app.wait_text("[data-testid=catalog-results]", "血常规")
+        .await?;
+    app.find("[data-testid=catalog-search]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    app.wait_text("[data-testid=bill-lines]", "血常规").await?;
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=split]", "个人现金支付").await?;
+
+    // The center settles, then does not answer; the app dies while it waits.
+    sim.fault(serde_json::json!({"infno": "2207", "mode": "hang_after", "delay_ms": 60000}))
+        .await?;
+    app.click("[data-testid=settle]").await?;
+    wait_for("the center to settle", async || {
+        Ok(standing(&sim, &psn_no).await?.len() == 1)
+    })
+    .await?;
+    let app = app.kill_and_restart(&env).await?;
+
+    // Signed in again: the same patient and bill are back; the lost 2207 is reversed.
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    app.wait_text("[data-testid=bill-lines]", "血常规").await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    wait_for("the reversal (2601)", async || {
+        Ok(standing(&sim, &psn_no).await?.is_empty())
+    })
+    .await?;
+    let reversed = sim
+        .settlements()
+        .await?
+        .iter()
+        .filter(|s| s["psn_no"] == psn_no.as_str() && s["state"] == "reversed")
+        .count();
+    assert_eq!(reversed, 1, "the lost settlement was reversed");
+
+    // Settle again: once, and the patient pays.
+    wait_for("the settle button", async || {
+        Ok(app.find("[data-testid=settle]").await?.is_enabled().await?)
+    })
+    .await?;
+    app.click("[data-testid=settle]").await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=done]"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        if app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=cash-given]"))
+            .await
+            .is_ok()
+        {
+            app.type_into("[data-testid=cash-given]", "1000").await?;
+            app.find("[data-testid=cash-given]")
+                .await?
+                .send_keys("\u{E007}")
+                .await?;
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "neither done nor cash due");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_text("[data-testid=done]", "收费完成").await?;
+    let setl_id = app.text("[data-testid=setl-id]").await?;
+    let stand = standing(&sim, &psn_no).await?;
+    assert_eq!(stand.len(), 1, "exactly one settlement stands: {stand:?}");
+    assert_eq!(stand[0]["setl_id"], setl_id.trim());
+    app.close().await
+}

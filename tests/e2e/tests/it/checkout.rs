@@ -294,3 +294,47 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
     assert_eq!(total.trim(), "25.00", "one 阿莫西林 at 25.00 kept");
     app.close().await
 }
+
+/// A USB scanner types like a keyboard, fast, ending in Enter. With the cursor in the
+/// 身份证 field, the burst is read as a scan: the patient is resolved from the code and
+/// none of its characters land in the field.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
+    let sim = Sim::start()?;
+    let persons = sim.persons().await?;
+    let psn = persons
+        .iter()
+        .find(|p| p["scenario"] == "normal_employee")
+        .and_then(|p| p["psn_no"].as_str())
+        .expect("demo person")
+        .to_string();
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    let app = App::start_in(
+        data,
+        &[
+            ("YIBAO_CENTER_URL", sim.url.clone()),
+            ("YIBAO_CAMERA", "none".to_string()),
+        ],
+    )
+    .await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    let id_input = app.find("[data-testid=id-input]").await?;
+    id_input.click().await?;
+    let code = sim.qr_text(&psn).await?;
+    id_input.send_keys(&format!("{code}\u{E007}")).await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    let typed = app
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=id-input]').value",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        typed,
+        serde_json::json!(""),
+        "the scan did not land in the field"
+    );
+    app.close().await
+}

@@ -33,13 +33,36 @@ async fn app_info(app: tauri::AppHandle) -> AppResult<dto::AppInfo> {
     }
 }
 
-pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("YIBAO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+/// Logs go to stderr and to a daily file in `<data dir>/logs/` (kept 90 days) that
+/// hospital IT can collect; they carry ids and amounts, never names or ID numbers.
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YIBAO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let dir = config::AppConfig::data_dir().join("logs");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("yibao-counter")
+        .filename_suffix("log")
+        .max_log_files(90)
+        .build(&dir)
+        .map_err(|e| eprintln!("log file not available ({e}); logging to stderr only"))
+        .ok();
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer())
+        .with(file.map(|f| {
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(f)
+        }))
         .init();
+}
+
+pub fn run() {
+    init_logging();
     tauri::Builder::default()
         .setup(|app| {
             match tauri::async_runtime::block_on(AppState::start()) {

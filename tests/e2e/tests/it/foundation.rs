@@ -39,6 +39,16 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
         .await?;
     assert_eq!(boxes, serde_json::json!(0), "Chinese text renders as boxes");
 
+    // A log file for hospital IT, in the data directory.
+    let logs: Vec<_> = std::fs::read_dir(app.data_dir.path().join("logs"))?
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.contains("started")),
+        "no log file with the start-up line: {logs:?}"
+    );
+
     let shot = app.screenshot("foundation-signed-in").await?;
     assert!(!is_blank(&shot), "the window screenshot is blank");
 

@@ -67,6 +67,12 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
         insutype_label: p.insutype_name,
         balc: p.balc,
         insuplc_admdvs: p.insuplc_admdvs,
+        region: match p.region.as_str() {
+            "本地" => "local",
+            "省内异地" => "in_province",
+            _ => "cross_province",
+        }
+        .into(),
         region_label: p.region,
         notes: p.notes,
     });
@@ -138,6 +144,7 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
             })
             .map(|p| PaymentView {
                 channel: p.payment.channel.name_zh().into(),
+                channel_code: p.payment.channel.as_str().into(),
                 amount: p.payment.amount,
                 given: p.payment.given,
                 change: p.payment.change,
@@ -497,24 +504,27 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
             .as_ref()
             .map(|p| p.name.clone())
             .unwrap_or_else(|| "（自费）".into());
-        let print_status = match &r.setl_id {
-            Some(s) => state
-                .ledger
-                .receipt_print_status(s)
-                .await
-                .ok()
-                .flatten()
-                .map(|x| {
-                    if x.starts_with("printed") {
-                        "已打印".to_string()
-                    } else if let Some(why) = x.strip_prefix("failed:") {
-                        format!("打印失败（{why}），请补打")
-                    } else {
-                        x
-                    }
-                }),
+        let printed = match &r.setl_id {
+            Some(s) => state.ledger.receipt_print_status(s).await.ok().flatten(),
             None => None,
         };
+        let print_state = printed.as_deref().map(|x| {
+            if x.starts_with("printed") {
+                "printed"
+            } else {
+                "failed"
+            }
+            .to_string()
+        });
+        let print_status = printed.map(|x| {
+            if x.starts_with("printed") {
+                "已打印".to_string()
+            } else if let Some(why) = x.strip_prefix("failed:") {
+                format!("打印失败（{why}），请补打")
+            } else {
+                x
+            }
+        });
         out.push(HistoryItemView {
             checkout_id: r.id.clone(),
             time: r.updated_at.chars().take(19).collect(),
@@ -531,6 +541,12 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
             } else {
                 checkout::stage_zh(&r.state).into()
             },
+            state: if r.mode == "adopted" {
+                "adopted".into()
+            } else {
+                r.state.clone()
+            },
+            print_state,
             refundable: matches!(r.state.as_str(), "done" | "settled") && r.setl_id.is_some(),
             print_status,
             lines: v
@@ -546,6 +562,7 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
 fn queue_dto(i: &ledger::OutboxItem) -> QueueItemView {
     QueueItemView {
         id: i.id.clone(),
+        kind: i.kind.clone(),
         kind_label: match i.kind.as_str() {
             "settle" => "离线医保结算",
             "reverse" => "冲正（2601）",

@@ -45,6 +45,8 @@ pub struct PersonView {
     pub insuplc_admdvs: String,
     /// 本地 / 省内异地 / 跨省异地
     pub region_label: String,
+    /// `local` / `in_province` / `cross_province`
+    pub region: String,
     /// What the cashier must know before charging: insurance suspended, care away
     /// from the insured region (and which policy applies). Empty for most patients.
     pub notes: Vec<String>,
@@ -112,6 +114,8 @@ pub struct SplitView {
 pub struct PaymentView {
     /// 现金 / 银行卡
     pub channel: String,
+    /// `cash` / `card` (the UI words it in its language)
+    pub channel_code: String,
     pub amount: Fen,
     pub given: Option<Fen>,
     pub change: Option<Fen>,
@@ -186,6 +190,10 @@ pub struct HistoryItemView {
     pub setl_id: Option<String>,
     /// 已完成 / 已退费 / 离线待结算 / …
     pub state_label: String,
+    /// The checkout's state (`done`, `refunded`, `settled`, `offline_queued`, …) or `adopted`.
+    pub state: String,
+    /// `printed` / `failed` / none.
+    pub print_state: Option<String>,
     pub refundable: bool,
     pub print_status: Option<String>,
     /// The bill's lines (name × quantity), for choosing what a partial refund keeps.
@@ -197,6 +205,8 @@ pub struct HistoryItemView {
 #[ts(export)]
 pub struct QueueItemView {
     pub id: String,
+    /// `settle` / `reverse` / `signout` (the UI words it in its language)
+    pub kind: String,
     pub kind_label: String,
     pub created_at: String,
     /// pending / in_flight / done / failed

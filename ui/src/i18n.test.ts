@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cameraText, errorText, hasAllKeys, locale, setLocale, t } from "./i18n";
+import { cameraText, errorText, hasAllKeys, label, locale, setLocale, t } from "./i18n";
 
 describe("i18n", () => {
   it("has the same keys in Chinese and English", () => {
@@ -64,5 +64,16 @@ describe("screens", () => {
       const hit = code.match(/.*[\u4e00-\u9fff].*/);
       expect(hit?.[0] ?? null, name).toBeNull();
     }
+  });
+});
+
+describe("labels sent by Rust", () => {
+  it("stay in Chinese in Chinese and follow their code in English", () => {
+    expect(label("state", "refunded", "已退费")).toBe("已退费");
+    setLocale("en");
+    expect(label("state", "refunded", "已退费")).toBe("refunded");
+    expect(label("channel", "cash", "现金")).toBe("Cash");
+    expect(label("state", "something_new", "新状态")).toBe("新状态");
+    setLocale("zh-CN");
   });
 });

@@ -544,3 +544,39 @@ export function cameraText(s: { kind: string; message: string; action?: string |
   if (!en) return { message: s.message, action: s.action ?? "" };
   return { message: en[0], action: en[1] };
 }
+
+// English for the labels Rust sends with a code beside them (Rust words them in Chinese).
+const labelsEn: Record<string, Record<string, string>> = {
+  state: {
+    new: "waiting for the patient",
+    resolved: "identified",
+    billed: "bill entered",
+    presettled: "pre-settled",
+    settling: "settling",
+    settled: "settled, not yet paid",
+    done: "done",
+    refunding: "refunding",
+    refunded: "refunded",
+    offline_queued: "offline, waiting to settle",
+    void: "void",
+    adopted: "booked at end of day (the center has it, this counter did not): check the takings",
+  },
+  print: { printed: "printed", failed: "print failed: reprint it" },
+  channel: { cash: "Cash", card: "Card" },
+  queue: { settle: "offline settlement", reverse: "reversal (2601)", signout: "sign-out (9002)" },
+  region: { local: "local", in_province: "elsewhere in the province", cross_province: "another province" },
+  insutype: {
+    "310": "Employee basic medical insurance",
+    "320": "Civil servant medical subsidy",
+    "330": "Employee large medical expenses",
+    "340": "Retiree medical insurance",
+    "390": "Urban and rural resident basic medical insurance",
+    "392": "Resident serious illness insurance",
+  },
+};
+
+/** A label Rust sent in Chinese, in the current language by its code (the Chinese when unknown). */
+export function label(kind: string, code: string | null | undefined, zh: string): string {
+  if (locale.value !== "en" || !code) return zh;
+  return labelsEn[kind]?.[code] ?? zh;
+}

@@ -7,7 +7,15 @@ export type HistoryItemView = { checkout_id: string, time: string, patient: stri
 /**
  * 已完成 / 已退费 / 离线待结算 / …
  */
-state_label: string, refundable: boolean, print_status: string | null, 
+state_label: string, 
+/**
+ * The checkout's state (`done`, `refunded`, `settled`, `offline_queued`, …) or `adopted`.
+ */
+state: string, 
+/**
+ * `printed` / `failed` / none.
+ */
+print_state: string | null, refundable: boolean, print_status: string | null, 
 /**
  * The bill's lines (name × quantity), for choosing what a partial refund keeps.
  */

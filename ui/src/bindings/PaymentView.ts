@@ -4,4 +4,8 @@ export type PaymentView = {
 /**
  * 现金 / 银行卡
  */
-channel: string, amount: string, given: string | null, change: string | null, reference: string | null, };
+channel: string, 
+/**
+ * `cash` / `card` (the UI words it in its language)
+ */
+channel_code: string, amount: string, given: string | null, change: string | null, reference: string | null, };

@@ -9,6 +9,10 @@ export type PersonView = { psn_no: string, name: string, cert_no_masked: string,
  */
 region_label: string, 
 /**
+ * `local` / `in_province` / `cross_province`
+ */
+region: string, 
+/**
  * What the cashier must know before charging: insurance suspended, care away
  * from the insured region (and which policy applies). Empty for most patients.
  */

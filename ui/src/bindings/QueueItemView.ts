@@ -3,7 +3,11 @@
 /**
  * One item of the offline queue.
  */
-export type QueueItemView = { id: string, kind_label: string, created_at: string, 
+export type QueueItemView = { id: string, 
+/**
+ * `settle` / `reverse` / `signout` (the UI words it in its language)
+ */
+kind: string, kind_label: string, created_at: string, 
 /**
  * pending / in_flight / done / failed
  */

@@ -172,6 +172,43 @@ impl App {
         Ok(())
     }
 
+    /// The app on a prepared data directory, talking to `sim`, with no camera
+    /// (codes come from the USB scanner or F3).
+    pub async fn start_at(data_dir: tempfile::TempDir, sim: &Sim) -> Result<App> {
+        App::start_in(data_dir, &sim.app_env()).await
+    }
+
+    /// After settling: take what is due in cash (`given`) unless the account paid it
+    /// all, and wait for the done state.
+    pub async fn finish_in_cash(&self, given: &str) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self
+                .client
+                .find(Locator::Css("[data-testid=done]"))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            if let Ok(cash) = self
+                .client
+                .find(Locator::Css("[data-testid=cash-given]"))
+                .await
+            {
+                cash.clear().await?;
+                cash.send_keys(&format!("{given}\u{E007}")).await?;
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("neither done nor cash due after settling");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.wait_text("[data-testid=done]", "收费完成").await?;
+        Ok(())
+    }
+
     /// Sign in on the sign-in screen and wait until the operator's name shows.
     pub async fn sign_in(&self, id: &str, password: &str, name: &str) -> Result<()> {
         self.type_into("[data-testid=signin-operator]", id).await?;
@@ -355,6 +392,14 @@ impl Sim {
     pub async fn qr_text(&self, psn_no: &str) -> Result<String> {
         let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr", self.url)).await?;
         Ok(r.error_for_status()?.text().await?)
+    }
+
+    /// The app's environment for this center and no camera.
+    pub fn app_env(&self) -> [(&'static str, String); 2] {
+        [
+            ("YIBAO_CENTER_URL", self.url.clone()),
+            ("YIBAO_CAMERA", "none".to_string()),
+        ]
     }
 
     /// The center's settlement book (`GET /sim/settlements`).

@@ -213,14 +213,7 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     add_user(data.path(), "S001", "王主管", "supervisor", "super-pass-1")?;
-    let app = App::start_in(
-        data,
-        &[
-            ("YIBAO_CENTER_URL", sim.url.clone()),
-            ("YIBAO_CAMERA", "none".to_string()),
-        ],
-    )
-    .await?;
+    let app = App::start_at(data, &sim).await?;
     app.sign_in("C001", "cashier-pass-1", "李收费").await?;
     // 张伟 by 身份证; two lines.
     app.type_into("[data-testid=id-input]", "44030519850312001X")
@@ -243,36 +236,7 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
     app.wait_text("[data-testid=split]", "个人现金支付").await?;
     app.click("[data-testid=settle]").await?;
     // Settled: either done (the account paid it all) or cash is due.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if app
-            .client
-            .find(fantoccini::Locator::Css("[data-testid=done]"))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        if app
-            .client
-            .find(fantoccini::Locator::Css("[data-testid=cash-given]"))
-            .await
-            .is_ok()
-        {
-            app.type_into("[data-testid=cash-given]", "1000").await?;
-            app.find("[data-testid=cash-given]")
-                .await?
-                .send_keys("\u{E007}")
-                .await?;
-            break;
-        }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "neither done nor cash due after settling"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    app.wait_text("[data-testid=done]", "收费完成").await?;
+    app.finish_in_cash("1000").await?;
     let setl_id = app.text("[data-testid=setl-id]").await?;
     app.click("[data-testid=next-patient]").await?;
 
@@ -310,14 +274,7 @@ async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
         .to_string();
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
-    let app = App::start_in(
-        data,
-        &[
-            ("YIBAO_CENTER_URL", sim.url.clone()),
-            ("YIBAO_CAMERA", "none".to_string()),
-        ],
-    )
-    .await?;
+    let app = App::start_at(data, &sim).await?;
     app.sign_in("C001", "cashier-pass-1", "李收费").await?;
     let id_input = app.find("[data-testid=id-input]").await?;
     id_input.click().await?;

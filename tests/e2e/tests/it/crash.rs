@@ -44,10 +44,7 @@ async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow:
         .to_string();
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
-    let env = [
-        ("YIBAO_CENTER_URL", sim.url.clone()),
-        ("YIBAO_CAMERA", "none".to_string()),
-    ];
+    let env = sim.app_env();
     let app = App::start_in(data, &env).await?;
     app.sign_in("C001", "cashier-pass-1", "李收费").await?;
     app.type_into("[data-testid=id-input]", PSN_CERTNO).await?;
@@ -99,33 +96,7 @@ async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow:
     })
     .await?;
     app.click("[data-testid=settle]").await?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if app
-            .client
-            .find(fantoccini::Locator::Css("[data-testid=done]"))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        if app
-            .client
-            .find(fantoccini::Locator::Css("[data-testid=cash-given]"))
-            .await
-            .is_ok()
-        {
-            app.type_into("[data-testid=cash-given]", "1000").await?;
-            app.find("[data-testid=cash-given]")
-                .await?
-                .send_keys("\u{E007}")
-                .await?;
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "neither done nor cash due");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    app.wait_text("[data-testid=done]", "收费完成").await?;
+    app.finish_in_cash("1000").await?;
     let setl_id = app.text("[data-testid=setl-id]").await?;
     let stand = standing(&sim, &psn_no).await?;
     assert_eq!(stand.len(), 1, "exactly one settlement stands: {stand:?}");

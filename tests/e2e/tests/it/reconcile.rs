@@ -61,14 +61,7 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
     }
     assert!(cash > 0 && card > 0, "cash {cash} card {card}");
 
-    let app = App::start_in(
-        data,
-        &[
-            ("YIBAO_CENTER_URL", sim.url.clone()),
-            ("YIBAO_CAMERA", "none".to_string()),
-        ],
-    )
-    .await?;
+    let app = App::start_at(data, &sim).await?;
     app.sign_in("C001", "cashier-pass-1", "李收费").await?;
 
     // The drawer holds the float and the day's cash; the terminal's report, the card total.

@@ -295,3 +295,48 @@ async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
     );
     app.close().await
 }
+
+/// The errors a counter meets, in the window, each with what to do: a WeChat payment
+/// code instead of the 医保码, and a code that is not activated.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_and_unactivated_codes_say_what_to_do() -> anyhow::Result<()> {
+    let sim = Sim::start()?;
+    let persons = sim.persons().await?;
+    let psn = persons
+        .iter()
+        .find(|p| p["scenario"] == "not_activated")
+        .and_then(|p| p["psn_no"].as_str())
+        .expect("demo person")
+        .to_string();
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    let app = App::start_at(data, &sim).await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+
+    // A WeChat payment code (18 digits starting 13) typed by the scanner.
+    let qr = app.find("[data-testid=qr-input]").await?;
+    qr.send_keys("134567890123456789\u{E007}").await?;
+    let err = app
+        .wait_text("[data-testid=checkout-error]", "微信付款码")
+        .await?;
+    assert!(err.contains("医保码"), "{err}");
+
+    // A 医保码 whose voucher is not activated: activate it, or use the 身份证 (F3).
+    let code = sim.qr_text(&psn).await?;
+    app.type_into("[data-testid=qr-input]", &code).await?;
+    app.find("[data-testid=qr-input]")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    let err = app
+        .wait_text("[data-testid=checkout-error]", "尚未激活")
+        .await?;
+    assert!(err.contains("F3"), "{err}");
+    let code_attr = app
+        .find("[data-testid=checkout-error]")
+        .await?
+        .attr("data-code")
+        .await?;
+    assert_eq!(code_attr.as_deref(), Some("not_activated"));
+    app.close().await
+}

@@ -54,7 +54,11 @@ fn main() {
         let (e, op) = engine(&url, dir.path()).await;
         // Engine checkouts (by 身份证 so no fresh code is needed per patient).
         let mut engine_ms = Vec::new();
+        let mut rss_early = 0;
         for k in 0..N {
+            if k == 20 {
+                rss_early = status_kb("VmRSS");
+            }
             let t = Instant::now();
             let v = e.start(&op).await.unwrap();
             let id = if k % 2 == 0 { "44030519850312001X" } else { "440306199207080026" };
@@ -67,6 +71,7 @@ fn main() {
             }
             engine_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
+        let rss_late = status_kb("VmRSS");
         // The same calls with the bare client (no ledger, no state machine).
         let bare_ms = bare(&url, N).await;
         // Queue replay throughput.
@@ -93,7 +98,19 @@ fn main() {
         println!("| the same center calls with the bare client, median | {bm:.2} ms |");
         println!("| the engine's own overhead per patient (difference) | {:.2} ms |", em - bm);
         println!("| offline queue replay ({N} settlements) | {:.1} items/s |", N as f64 / secs);
+        println!("| resident memory (engine + in-process simulator) after 20 / {N} checkouts | {:.1} MB / {:.1} MB |", rss_early as f64 / 1024.0, rss_late as f64 / 1024.0);
+        println!("| peak resident memory of the whole run | {:.1} MB |", status_kb("VmHWM") as f64 / 1024.0);
     });
+}
+
+/// A `/proc/self/status` figure in kB (Linux), 0 elsewhere.
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 async fn bare(url: &str, n: usize) -> Vec<f64> {

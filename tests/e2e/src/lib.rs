@@ -266,33 +266,62 @@ impl Drop for DriverGuard {
     }
 }
 
-/// SIGKILL the app process that runs on `data_dir` (found by its executable and its
+/// The pid of the app process that runs on `data_dir` (found by its executable and its
 /// `YIBAO_DATA_DIR`; tauri-driver and WebKitWebDriver carry the same variable).
-fn kill_app_in(data_dir: &Path) -> Result<()> {
+pub fn app_pid(data_dir: &Path) -> Result<u32> {
     let want = format!("YIBAO_DATA_DIR={}", data_dir.display());
     let app_name = app_binary()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut killed = 0;
     for entry in std::fs::read_dir("/proc")?.flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
-        }
+        };
         let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
         if !exe.to_string_lossy().contains(&app_name) {
             continue;
         }
         let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
         if env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()) {
-            Command::new("kill").args(["-KILL", &pid]).status()?;
-            killed += 1;
+            return Ok(pid);
         }
     }
-    if killed == 0 {
-        bail!("no running app found on {}", data_dir.display());
+    bail!("no running app found on {}", data_dir.display())
+}
+
+/// Resident memory (kB) of a process, and of it with all its descendants.
+pub fn rss_kb(pid: u32) -> (u64, u64) {
+    let status = |p: u32, field: &str| -> u64 {
+        std::fs::read_to_string(format!("/proc/{p}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut all = 0;
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        all += status(p, "VmRSS");
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(c) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            if status(c, "PPid") == u64::from(p) {
+                todo.push(c);
+            }
+        }
     }
+    (status(pid, "VmRSS"), all)
+}
+
+/// SIGKILL the app process that runs on `data_dir`.
+fn kill_app_in(data_dir: &Path) -> Result<()> {
+    let pid = app_pid(data_dir)?;
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()?;
     Ok(())
 }
 

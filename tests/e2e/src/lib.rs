@@ -219,6 +219,28 @@ impl App {
         Ok(())
     }
 
+    /// Type into a field and press Enter.
+    pub async fn enter(&self, css: &str, text: &str) -> Result<()> {
+        self.type_into(css, text).await?;
+        self.find(css).await?.send_keys("\u{E007}").await?;
+        Ok(())
+    }
+
+    /// Search the catalogue (name or pinyin initials), add the first hit with Enter, and
+    /// wait until `name` is on the bill.
+    pub async fn add_item(&self, query: &str, name: &str) -> Result<()> {
+        self.type_into("[data-testid=catalog-search]", query)
+            .await?;
+        self.wait_text("[data-testid=catalog-results]", name)
+            .await?;
+        self.find("[data-testid=catalog-search]")
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        self.wait_text("[data-testid=bill-lines]", name).await?;
+        Ok(())
+    }
+
     pub async fn click(&self, css: &str) -> Result<()> {
         self.find(css).await?.click().await?;
         Ok(())
@@ -421,6 +443,17 @@ impl Sim {
     pub async fn qr_text(&self, psn_no: &str) -> Result<String> {
         let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr", self.url)).await?;
         Ok(r.error_for_status()?.text().await?)
+    }
+
+    /// The `psn_no` of the demo person of a scenario (`normal_employee`, `low_balance`, …).
+    pub async fn psn_of(&self, scenario: &str) -> Result<String> {
+        self.persons()
+            .await?
+            .iter()
+            .find(|p| p["scenario"] == scenario)
+            .and_then(|p| p["psn_no"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("no demo person for {scenario}"))
     }
 
     /// The app's environment for this center and no camera.

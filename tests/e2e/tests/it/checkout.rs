@@ -46,16 +46,7 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
     assert!(who.contains("职工") || who.contains("居民"), "{who}");
 
     // The bill: search by pinyin initials, Enter adds the first hit.
-    app.type_into("[data-testid=catalog-search]", "amxl")
-        .await?;
-    app.wait_text("[data-testid=catalog-results]", "阿莫西林")
-        .await?;
-    app.find("[data-testid=catalog-search]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?; // Enter
-    app.wait_text("[data-testid=bill-lines]", "阿莫西林")
-        .await?;
+    app.add_item("amxl", "阿莫西林").await?;
     // More lines from a bill file (the `yibao split` format), through the file picker.
     let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/reference/examples/bill-B1a.json")
@@ -166,35 +157,18 @@ async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::R
     // Manual ID entry: the center does not answer.
     app.type_into("[data-testid=id-input]", "44030519850312001X")
         .await?;
-    app.type_into("[data-testid=id-name]", "张伟").await?;
-    app.find("[data-testid=id-name]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?;
+    app.enter("[data-testid=id-name]", "张伟").await?;
     let err = app
         .wait_text("[data-testid=checkout-error]", "医保中心")
         .await?;
     assert!(err.contains("离线"), "the error says what to do: {err}");
 
     // The bill can still be entered, and collected offline.
-    app.type_into("[data-testid=catalog-search]", "amxl")
-        .await?;
-    app.wait_text("[data-testid=catalog-results]", "阿莫西林")
-        .await?;
-    app.find("[data-testid=catalog-search]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?;
-    app.wait_text("[data-testid=bill-lines]", "阿莫西林")
-        .await?;
+    app.add_item("amxl", "阿莫西林").await?;
     app.wait_text("[data-testid=offline]", "离线").await?;
     app.type_into("[data-testid=offline-cert]", "44030519850312001X")
         .await?;
-    app.type_into("[data-testid=offline-given]", "100").await?;
-    app.find("[data-testid=offline-given]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?;
+    app.enter("[data-testid=offline-given]", "100").await?;
     let done = app.wait_text("[data-testid=done]", "排队").await?;
     assert!(done.contains("离线"), "{done}");
 
@@ -216,22 +190,11 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
     let app = App::start_at(data, &sim).await?;
     app.sign_in("C001", "cashier-pass-1", "李收费").await?;
     // 张伟 by 身份证; two lines.
-    app.type_into("[data-testid=id-input]", "44030519850312001X")
-        .await?;
-    app.find("[data-testid=id-input]")
-        .await?
-        .send_keys("\u{E007}")
+    app.enter("[data-testid=id-input]", "44030519850312001X")
         .await?;
     app.wait_text("[data-testid=person]", "余额").await?;
-    for q in ["amxl", "xcg"] {
-        app.type_into("[data-testid=catalog-search]", q).await?;
-        app.wait_text("[data-testid=catalog-results]", "¥").await?;
-        app.find("[data-testid=catalog-search]")
-            .await?
-            .send_keys("\u{E007}")
-            .await?;
-    }
-    app.wait_text("[data-testid=bill-lines]", "血常规").await?;
+    app.add_item("amxl", "阿莫西林").await?;
+    app.add_item("xcg", "血常规").await?;
     app.click("[data-testid=presettle]").await?;
     app.wait_text("[data-testid=split]", "个人现金支付").await?;
     app.click("[data-testid=settle]").await?;
@@ -265,13 +228,7 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
     let sim = Sim::start()?;
-    let persons = sim.persons().await?;
-    let psn = persons
-        .iter()
-        .find(|p| p["scenario"] == "normal_employee")
-        .and_then(|p| p["psn_no"].as_str())
-        .expect("demo person")
-        .to_string();
+    let psn = sim.psn_of("normal_employee").await?;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     let app = App::start_at(data, &sim).await?;
@@ -301,13 +258,7 @@ async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_and_unactivated_codes_say_what_to_do() -> anyhow::Result<()> {
     let sim = Sim::start()?;
-    let persons = sim.persons().await?;
-    let psn = persons
-        .iter()
-        .find(|p| p["scenario"] == "not_activated")
-        .and_then(|p| p["psn_no"].as_str())
-        .expect("demo person")
-        .to_string();
+    let psn = sim.psn_of("not_activated").await?;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     let app = App::start_at(data, &sim).await?;
@@ -323,11 +274,7 @@ async fn wrong_and_unactivated_codes_say_what_to_do() -> anyhow::Result<()> {
 
     // A 医保码 whose voucher is not activated: activate it, or use the 身份证 (F3).
     let code = sim.qr_text(&psn).await?;
-    app.type_into("[data-testid=qr-input]", &code).await?;
-    app.find("[data-testid=qr-input]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?;
+    app.enter("[data-testid=qr-input]", &code).await?;
     let err = app
         .wait_text("[data-testid=checkout-error]", "尚未激活")
         .await?;

@@ -47,20 +47,9 @@ async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow:
     let env = sim.app_env();
     let app = App::start_in(data, &env).await?;
     app.sign_in("C001", "cashier-pass-1", "李收费").await?;
-    app.type_into("[data-testid=id-input]", PSN_CERTNO).await?;
-    app.find("[data-testid=id-input]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?;
+    app.enter("[data-testid=id-input]", PSN_CERTNO).await?;
     app.wait_text("[data-testid=person]", "余额").await?;
-    app.type_into("[data-testid=catalog-search]", "xcg").await?;
-    app.wait_text("[data-testid=catalog-results]", "血常规")
-        .await?;
-    app.find("[data-testid=catalog-search]")
-        .await?
-        .send_keys("\u{E007}")
-        .await?;
-    app.wait_text("[data-testid=bill-lines]", "血常规").await?;
+    app.add_item("xcg", "血常规").await?;
     app.click("[data-testid=presettle]").await?;
     app.wait_text("[data-testid=split]", "个人现金支付").await?;
 

@@ -63,11 +63,7 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
     app.wait_text("[data-testid=users]", "S001").await?;
     app.type_into("[data-testid=user-id]", "C002").await?;
     app.type_into("[data-testid=user-name]", "赵收费").await?;
-    app.type_into("[data-testid=user-password]", "cashier-pass-2")
-        .await?;
-    app.find("[data-testid=user-password]")
-        .await?
-        .send_keys("\u{E007}")
+    app.enter("[data-testid=user-password]", "cashier-pass-2")
         .await?;
     app.wait_text("[data-testid=users]", "赵收费").await?;
     app.click("[data-testid=nav-checkout]").await?;

@@ -21,7 +21,6 @@ fn yuan(f: i64) -> String {
 async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() -> anyhow::Result<()>
 {
     let sim = Sim::start()?;
-    let persons = sim.persons().await?;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,12 +30,7 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
     // Two patients: one pays the rest in cash, one by card.
     let (mut cash, mut card) = (0i64, 0i64);
     for (scenario, pay) in [("normal_employee", "cash"), ("resident", "card")] {
-        let psn = persons
-            .iter()
-            .find(|p| p["scenario"] == scenario)
-            .and_then(|p| p["psn_no"].as_str())
-            .expect("demo person")
-            .to_string();
+        let psn = sim.psn_of(scenario).await?;
         let qr = sim.qr_text(&psn).await?;
         let out = Command::new(yibao_binary())
             .args(["checkout", "--center", &sim.url, "--db"])

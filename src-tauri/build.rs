@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "adjustments_list",
     "adjustment_settle",
     "reconcile_day",
+    "reconcile_export",
     "settings_get",
     "settings_save",
     "settings_print_test_page",

@@ -704,7 +704,7 @@ pub async fn reconcile_day(
         )
         .await
         .map_err(checkout_error)?;
-    Ok(crate::dto::ReconcileView {
+    let v = crate::dto::ReconcileView {
         day: r.day,
         center_balanced: r.center_balanced,
         groups: r
@@ -745,7 +745,39 @@ pub async fn reconcile_day(
             .iter()
             .map(|a| a.reason.clone())
             .collect(),
-    })
+    };
+    *state.last_reconcile.lock().await = Some(v.clone());
+    Ok(v)
+}
+
+/// The end-of-day result just shown, as a CSV file for finance under
+/// `<data dir>/reports/`; returns the file's path.
+#[tauri::command]
+pub async fn reconcile_export(state: State<'_, AppState>) -> AppResult<String> {
+    let s = require_session(&state).await?;
+    let Some(v) = state.last_reconcile.lock().await.clone() else {
+        return Err(AppError::new(
+            "validation",
+            "还没有对账结果可以导出。",
+            "请先按「对账」，再导出。",
+        ));
+    };
+    let now = state.now();
+    let text = crate::reports::csv(
+        &v,
+        &state.config().fixmedins_name,
+        &format!("{}（{}）", s.name, s.operator_id),
+        &now.format("%Y-%m-%d %H:%M:%S").to_string(),
+    );
+    let path = crate::reports::write(
+        &state.data_dir,
+        &v,
+        &text,
+        &now.format("%H%M%S").to_string(),
+    )
+    .map_err(AppError::storage)?;
+    tracing::info!(path = %path.display(), day = %v.day, "end-of-day report written");
+    Ok(path.display().to_string())
 }
 
 /// After sign-in: resolve whatever a crash left (2601 for in-doubt calls) and

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod error;
 mod printing;
 mod receipts;
+mod reports;
 mod scanner;
 mod session;
 mod settings;
@@ -115,6 +116,7 @@ pub fn run() {
             counter::adjustments_list,
             counter::adjustment_settle,
             counter::reconcile_day,
+            counter::reconcile_export,
             settings::settings_get,
             settings::settings_save,
             settings::settings_print_test_page,

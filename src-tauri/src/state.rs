@@ -25,6 +25,8 @@ pub struct AppState {
     pub scan_armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The background queue replay runs once per process.
     pub queue_loop: std::sync::atomic::AtomicBool,
+    /// The last end-of-day result shown, for the report file.
+    pub last_reconcile: Mutex<Option<crate::dto::ReconcileView>>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             scanner: std::sync::Mutex::new(None),
             scan_armed: Default::default(),
             queue_loop: Default::default(),
+            last_reconcile: Default::default(),
         })
     }
 

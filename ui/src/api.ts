@@ -92,6 +92,8 @@ import type { ReconcileView } from "./bindings/ReconcileView";
 export const reconcileApi = {
   day: (day: string, includeRefunds: boolean, float: string, cashCounted: string, cardTerminal: string) =>
     call<ReconcileView>("reconcile_day", { day, includeRefunds, float, cashCounted, cardTerminal }),
+  /** Writes the result just shown as CSV under the data directory; returns the file's path. */
+  exportCsv: () => call<string>("reconcile_export"),
 };
 
 import type { OperatorView } from "./bindings/OperatorView";

@@ -84,6 +84,29 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
         .await?;
     app.screenshot("reconcile-short").await?;
 
+    // The report for finance: a CSV file that Excel opens (UTF-8 with BOM).
+    app.click("[data-testid=rec-export]").await?;
+    let shown = app.wait_text("[data-testid=rec-exported]", ".csv").await?;
+    let reports = app.data_dir.path().join("reports");
+    let file = std::fs::read_dir(&reports)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .expect("a report file");
+    assert!(shown.contains(&*file.to_string_lossy()), "{shown}");
+    let text = std::fs::read_to_string(&file)?;
+    assert!(text.starts_with('\u{feff}'), "BOM for Excel");
+    for want in [
+        "日结对账单",
+        "310",
+        "390",
+        "对账平",
+        &yuan(10_000 + cash - 100),
+        "-1.00",
+    ] {
+        assert!(text.contains(want), "report lacks {want}:\n{text}");
+    }
+
     // The same screen in English.
     app.click("[data-testid=lang-switch]").await?;
     app.wait_text("[data-testid=rec-cash-variance]", "short ¥1.00")

@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "adjustment_settle",
     "reconcile_day",
     "reconcile_export",
+    "history_resume",
     "settings_get",
     "settings_save",
     "settings_print_test_page",

@@ -896,6 +896,41 @@ pub async fn checkout_import_bill(
 /// Partial refund: cancel the whole settlement (supervisor) and re-settle the
 /// lines the patient keeps as a new checkout, which becomes the current one
 /// (its cash part is collected as usual).
+/// Put a checkout that was left unfinished (the patient's part not yet collected after
+/// a crash, or by a cashier who has gone) back on the counter, to finish it.
+#[tauri::command]
+pub async fn history_resume(
+    state: State<'_, AppState>,
+    checkout_id: String,
+) -> AppResult<CheckoutView> {
+    require_session(&state).await?;
+    let mut cur = state.current.lock().await;
+    if let Some(id) = cur.clone().filter(|id| *id != checkout_id) {
+        let v = state.engine.view(&id).await.map_err(checkout_error)?;
+        if !matches!(
+            v.stage.as_str(),
+            "new" | "done" | "refunded" | "offline_queued"
+        ) {
+            return Err(AppError::new(
+                "validation",
+                "收费台上还有未完成的患者。",
+                "请先完成或取消当前患者，再继续这一笔。",
+            ));
+        }
+    }
+    let v = state
+        .engine
+        .view(&checkout_id)
+        .await
+        .map_err(checkout_error)?;
+    if !matches!(v.stage.as_str(), "settled" | "settling") {
+        return Err(AppError::validation("这一笔不需要继续收款。"));
+    }
+    *cur = Some(checkout_id.clone());
+    state.arm_scanner(false);
+    show(&state, &checkout_id).await
+}
+
 #[tauri::command]
 pub async fn checkout_partial_refund(
     state: State<'_, AppState>,

@@ -117,6 +117,7 @@ pub fn run() {
             counter::adjustment_settle,
             counter::reconcile_day,
             counter::reconcile_export,
+            counter::history_resume,
             settings::settings_get,
             settings::settings_save,
             settings::settings_print_test_page,

@@ -73,6 +73,8 @@ import type { SettingsView } from "./bindings/SettingsView";
 export const historyApi = {
   list: () => call<HistoryItemView[]>("history_list"),
   reprint: (setlId: string) => call<string>("history_reprint", { setlId }),
+  /** Put an unfinished (settled, not yet paid) checkout back on the counter. */
+  resume: (checkoutId: string) => call<CheckoutView>("history_resume", { checkoutId }),
 };
 
 export const queueApi = {

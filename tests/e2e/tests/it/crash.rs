@@ -92,3 +92,47 @@ async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow:
     assert_eq!(stand[0]["setl_id"], setl_id.trim());
     app.close().await
 }
+
+/// The app dies after the settlement, before the patient's cash part is collected,
+/// and another cashier takes the counter: the history screen offers to collect the
+/// rest, and the patient pays once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_settled_unpaid_patient_is_collected_by_the_next_cashier() -> anyhow::Result<()> {
+    let sim = Sim::start()?;
+    let psn = sim.psn_of("low_balance").await?;
+    let certno = sim
+        .persons()
+        .await?
+        .iter()
+        .find(|p| p["psn_no"] == psn.as_str())
+        .and_then(|p| p["certno"].as_str())
+        .expect("certno")
+        .to_string();
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "C002", "赵收费", "cashier", "cashier-pass-2")?;
+    let env = sim.app_env();
+    let app = App::start_in(data, &env).await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    app.enter("[data-testid=id-input]", &certno).await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    app.add_item("amxl", "阿莫西林").await?;
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=split]", "个人现金支付").await?;
+    app.click("[data-testid=settle]").await?;
+    let due = app.wait_text("[data-testid=due]", "¥").await?;
+    assert_ne!(due.trim(), "¥0.00");
+
+    // The app dies; another cashier signs in: an empty counter, the history offers the rest.
+    let app = app.kill_and_restart(&env).await?;
+    app.sign_in("C002", "cashier-pass-2", "赵收费").await?;
+    app.click("[data-testid=nav-history]").await?;
+    app.wait_text("[data-testid=resume]", "继续收款").await?;
+    app.click("[data-testid=resume]").await?;
+    let due_again = app.wait_text("[data-testid=due]", "¥").await?;
+    assert_eq!(due_again.trim(), due.trim(), "the same amount is due");
+    app.finish_in_cash("100").await?;
+    let stand = standing(&sim, &psn).await?;
+    assert_eq!(stand.len(), 1, "one settlement: {stand:?}");
+    app.close().await
+}

@@ -705,7 +705,7 @@ pub async fn reconcile_day(
         .await
         .map_err(checkout_error)?;
     let v = crate::dto::ReconcileView {
-        day: r.day,
+        day: r.day.clone(),
         center_balanced: r.center_balanced,
         groups: r
             .groups
@@ -720,11 +720,7 @@ pub async fn reconcile_day(
                 acct_pay: g.group.acct_pay,
                 balanced: g.balanced,
                 center_says: g.stmt_rslt_dscr.clone(),
-                differences: g
-                    .differences
-                    .iter()
-                    .map(|d| format!("结算号 {} {}（人员 {}）", d.setl_id, d.memo, d.psn_no))
-                    .collect(),
+                differences: g.difference_lines(),
             })
             .collect(),
         settlements: r.counts.settlements,
@@ -746,7 +742,7 @@ pub async fn reconcile_day(
             .map(|a| a.reason.clone())
             .collect(),
     };
-    *state.last_reconcile.lock().await = Some(v.clone());
+    *state.last_reconcile.lock().await = Some(r);
     Ok(v)
 }
 
@@ -755,7 +751,7 @@ pub async fn reconcile_day(
 #[tauri::command]
 pub async fn reconcile_export(state: State<'_, AppState>) -> AppResult<String> {
     let s = require_session(&state).await?;
-    let Some(v) = state.last_reconcile.lock().await.clone() else {
+    let Some(r) = state.last_reconcile.lock().await.clone() else {
         return Err(AppError::new(
             "validation",
             "还没有对账结果可以导出。",
@@ -763,20 +759,19 @@ pub async fn reconcile_export(state: State<'_, AppState>) -> AppResult<String> {
         ));
     };
     let now = state.now();
-    let text = crate::reports::csv(
-        &v,
+    let text = r.to_csv(
         &state.config().fixmedins_name,
         &format!("{}（{}）", s.name, s.operator_id),
         &now.format("%Y-%m-%d %H:%M:%S").to_string(),
     );
     let path = crate::reports::write(
         &state.data_dir,
-        &v,
+        &r.day,
         &text,
         &now.format("%H%M%S").to_string(),
     )
     .map_err(AppError::storage)?;
-    tracing::info!(path = %path.display(), day = %v.day, "end-of-day report written");
+    tracing::info!(path = %path.display(), day = %r.day, "end-of-day report written");
     Ok(path.display().to_string())
 }
 

@@ -26,7 +26,7 @@ pub struct AppState {
     /// The background queue replay runs once per process.
     pub queue_loop: std::sync::atomic::AtomicBool,
     /// The last end-of-day result shown, for the report file.
-    pub last_reconcile: Mutex<Option<crate::dto::ReconcileView>>,
+    pub last_reconcile: Mutex<Option<checkout::DayReport>>,
 }
 
 impl AppState {

@@ -45,6 +45,119 @@ pub struct DayCounts {
     pub psn_cash_pay: Fen,
 }
 
+impl GroupResult {
+    /// The 3202 differences, one line each, for the screen and the report.
+    pub fn difference_lines(&self) -> Vec<String> {
+        self.differences
+            .iter()
+            .map(|d| format!("结算号 {} {}（人员 {}）", d.setl_id, d.memo, d.psn_no))
+            .collect()
+    }
+}
+
+/// One CSV field, quoted when it has to be.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl DayReport {
+    /// The report for finance as CSV: UTF-8 with a BOM and CRLF line ends, so that
+    /// Excel and WPS open the Chinese text as it is.
+    pub fn to_csv(&self, institution: &str, operator: &str, generated: &str) -> String {
+        let opt = |f: Option<Fen>| f.map(|f| f.to_string()).unwrap_or_default();
+        let s = |x: &str| x.to_string();
+        let mut rows: Vec<Vec<String>> = vec![
+            vec![s("日结对账单"), s(institution)],
+            vec![s("对账日期"), self.day.clone()],
+            vec![s("操作员"), s(operator), s("生成时间"), s(generated)],
+            vec![
+                s("与医保中心"),
+                s(if self.center_balanced {
+                    "平"
+                } else {
+                    "不平"
+                }),
+            ],
+            vec![],
+            [
+                "险种",
+                "清算类别",
+                "清算机构",
+                "笔数",
+                "医疗费总额",
+                "基金支付",
+                "个人账户",
+                "结果",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for g in &self.groups {
+            rows.push(vec![
+                g.group.insutype.clone(),
+                g.group.clr_type.clone(),
+                g.group.setl_optins.clone(),
+                g.group.count.to_string(),
+                g.group.medfee_sumamt.to_string(),
+                g.group.fund_pay_sumamt.to_string(),
+                g.group.acct_pay.to_string(),
+                g.stmt_rslt_dscr.clone(),
+            ]);
+            for d in g.difference_lines() {
+                rows.push(vec![s(""), s("差异"), d]);
+            }
+        }
+        let d = &self.drawer;
+        let c = &self.counts;
+        rows.push(vec![]);
+        rows.push(
+            ["收款", "应有", "实点/终端", "差异"]
+                .map(String::from)
+                .to_vec(),
+        );
+        rows.push(vec![
+            s("现金（含备用金）"),
+            d.cash_expected.to_string(),
+            opt(d.cash_counted),
+            opt(d.cash_variance),
+        ]);
+        rows.push(vec![
+            s("银行卡"),
+            d.card_expected.to_string(),
+            opt(d.card_terminal),
+            opt(d.card_variance),
+        ]);
+        rows.push(vec![]);
+        for (k, v) in [
+            ("结算笔数", c.settlements.to_string()),
+            ("退费笔数", c.refunds.to_string()),
+            ("医疗费总额", c.medfee_sumamt.to_string()),
+            ("基金支付", c.fund_pay_sumamt.to_string()),
+            ("个人账户支付", c.acct_pay.to_string()),
+            ("个人现金支付", c.psn_cash_pay.to_string()),
+        ] {
+            rows.push(vec![s(k), v]);
+        }
+        if self.queued > 0 {
+            rows.push(vec![s("离线队列未补传"), self.queued.to_string()]);
+        }
+        for a in &self.open_adjustments {
+            rows.push(vec![s("待处理差额"), a.reason.clone()]);
+        }
+        let mut out = String::from("\u{feff}");
+        for r in rows {
+            let line: Vec<String> = r.iter().map(|f| csv_field(f)).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
 impl Engine {
     /// Reconcile `day` (yyyy-mm-dd). `float` is the drawer's opening cash.
     pub async fn reconcile_day(

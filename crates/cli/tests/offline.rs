@@ -241,8 +241,9 @@ fn the_day_reconciles_with_the_center_and_the_drawer() {
     assert_eq!(v["center_balanced"], true, "{v}");
     assert_eq!(v["groups"][0]["group"]["count"], 2);
     let expected = v["drawer"]["cash_expected"].as_str().unwrap().to_string();
-    // The drawer counted 10 yuan short.
+    // The drawer counted 10 yuan short; the report for finance goes to a CSV file too.
     let short = money::Fen::parse(&expected).unwrap() - money::Fen::yuan(10);
+    let csv = db.with_file_name("day.csv");
     let r = yibao()
         .args([
             "reconcile",
@@ -252,11 +253,21 @@ fn the_day_reconciles_with_the_center_and_the_drawer() {
             "200",
             "--cash-counted",
             &short.to_string(),
-            "--db",
+            "--csv",
         ])
+        .arg(&csv)
+        .arg("--db")
         .arg(&db)
         .output()
         .unwrap();
     assert_eq!(r.status.code(), Some(5));
     assert_eq!(json_of(&r)["drawer"]["cash_variance"], "-10.00");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with('\u{feff}'), "BOM for Excel");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("现金（含备用金）"))
+        .expect("the cash row");
+    assert_eq!(row, format!("现金（含备用金）,{expected},{short},-10.00"));
+    assert!(text.contains("310,11,"), "{text}");
 }

@@ -342,6 +342,9 @@ pub struct ReconcileArgs {
     /// The card terminal's day total.
     #[arg(long)]
     pub card_total: Option<String>,
+    /// Also write the report for finance as CSV (UTF-8 with BOM; Excel/WPS open it).
+    #[arg(long)]
+    pub csv: Option<std::path::PathBuf>,
 }
 
 pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
@@ -368,6 +371,15 @@ pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
             .await
         {
             Ok(r) => {
+                if let Some(path) = &a.csv {
+                    let text = r.to_csv(
+                        &e.cfg.institution.fixmedins_name,
+                        &op.id,
+                        &chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+                    );
+                    std::fs::write(path, text)
+                        .map_err(|x| anyhow::anyhow!("--csv {}: {x}", path.display()))?;
+                }
                 println!("{}", serde_json::to_string_pretty(&r)?);
                 let drawer_ok = r.drawer.cash_variance.is_none_or(|v| v == Fen::ZERO)
                     && r.drawer.card_variance.is_none_or(|v| v == Fen::ZERO);

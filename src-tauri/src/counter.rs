@@ -891,6 +891,29 @@ pub async fn checkout_import_bill(
 /// Partial refund: cancel the whole settlement (supervisor) and re-settle the
 /// lines the patient keeps as a new checkout, which becomes the current one
 /// (its cash part is collected as usual).
+/// Refuse to put another checkout on the counter while a patient is in progress there.
+async fn ensure_counter_free(
+    state: &AppState,
+    current: &Option<String>,
+    then: &str,
+) -> AppResult<()> {
+    let Some(id) = current else {
+        return Ok(());
+    };
+    let v = state.engine.view(id).await.map_err(checkout_error)?;
+    if matches!(
+        v.stage.as_str(),
+        "new" | "done" | "refunded" | "offline_queued"
+    ) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        "validation",
+        "收费台上还有未完成的患者。",
+        format!("请先完成或取消当前患者，{then}。"),
+    ))
+}
+
 /// Put a checkout that was left unfinished (the patient's part not yet collected after
 /// a crash, or by a cashier who has gone) back on the counter, to finish it.
 #[tauri::command]
@@ -900,18 +923,8 @@ pub async fn history_resume(
 ) -> AppResult<CheckoutView> {
     require_session(&state).await?;
     let mut cur = state.current.lock().await;
-    if let Some(id) = cur.clone().filter(|id| *id != checkout_id) {
-        let v = state.engine.view(&id).await.map_err(checkout_error)?;
-        if !matches!(
-            v.stage.as_str(),
-            "new" | "done" | "refunded" | "offline_queued"
-        ) {
-            return Err(AppError::new(
-                "validation",
-                "收费台上还有未完成的患者。",
-                "请先完成或取消当前患者，再继续这一笔。",
-            ));
-        }
+    if cur.as_deref() != Some(checkout_id.as_str()) {
+        ensure_counter_free(&state, &cur, "再继续这一笔").await?;
     }
     let v = state
         .engine
@@ -942,19 +955,7 @@ pub async fn checkout_partial_refund(
         .map_err(ledger_error)?
         .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
     let mut cur = state.current.lock().await;
-    if let Some(id) = cur.clone() {
-        let v = state.engine.view(&id).await.map_err(checkout_error)?;
-        if !matches!(
-            v.stage.as_str(),
-            "new" | "done" | "refunded" | "offline_queued"
-        ) {
-            return Err(AppError::new(
-                "validation",
-                "收费台上还有未完成的患者。",
-                "请先完成或取消当前患者，再办理部分退费。",
-            ));
-        }
-    }
+    ensure_counter_free(&state, &cur, "再办理部分退费").await?;
     let v = state
         .engine
         .partial_refund(

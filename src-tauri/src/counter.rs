@@ -256,13 +256,7 @@ async fn edit_lines(
 ) -> AppResult<CheckoutView> {
     let op = op_of(&require_session(state).await?);
     let id = current(state, &op).await?;
-    let rec = state.engine.load(&id).await.map_err(checkout_error)?;
-    let mut lines: Vec<billing::BillLine> = rec
-        .ctx
-        .get("lines")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    let mut lines = state.engine.lines(&id).await.map_err(checkout_error)?;
     f(&mut lines)?;
     state
         .engine
@@ -370,13 +364,12 @@ pub async fn checkout_presettle(
 pub async fn checkout_settle(state: State<'_, AppState>) -> AppResult<CheckoutView> {
     let op = op_of(&require_session(&state).await?);
     let id = current(&state, &op).await?;
-    state
+    let v = state
         .engine
         .settle(&op, &id)
         .await
         .map_err(checkout_error)?;
-    let v = show(&state, &id).await?;
-    if v.stage == CheckoutStage::Done {
+    if v.stage == "done" {
         crate::printing::after_done(&state, &id).await;
     }
     show(&state, &id).await

@@ -429,6 +429,11 @@ impl Engine {
             .ok_or_else(|| CheckoutError::input(format!("没有这笔收费记录：{id}")))
     }
 
+    /// The bill's lines as entered (for editing them before upload).
+    pub async fn lines(&self, id: &str) -> Result<Vec<billing::BillLine>> {
+        Ok(view::lines_of(&self.load(id).await?))
+    }
+
     pub(crate) async fn save(&self, op: &Operator, rec: &mut CheckoutRecord) -> Result<()> {
         self.ledger.save_checkout(rec, &op.id, self.now()).await?;
         Ok(())

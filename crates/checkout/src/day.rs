@@ -183,17 +183,11 @@ impl Engine {
                 .iter()
                 .any(|g| g.insutype == insutype && g.clr_type == "11")
             {
-                groups.push(reconcile::Group {
-                    insutype: insutype.into(),
-                    clr_type: "11".into(),
-                    setl_optins: self.cfg.institution.mdtrtarea_admvs.clone(),
-                    medfee_sumamt: Fen::ZERO,
-                    fund_pay_sumamt: Fen::ZERO,
-                    acct_pay: Fen::ZERO,
-                    cash_payamt: Fen::ZERO,
-                    count: 0,
-                    rows: Vec::new(),
-                });
+                groups.push(reconcile::Group::new(
+                    insutype,
+                    "11",
+                    &self.cfg.institution.mdtrtarea_admvs,
+                ));
             }
         }
         let mut counts = DayCounts::default();

@@ -67,12 +67,7 @@ impl Engine {
             .map(|p| p.payment.channel.name_zh())
             .next_back()
             .map(str::to_owned);
-        let other = z(info.cvlserv_pay)
-            + z(info.hifes_pay)
-            + z(info.hifmi_pay)
-            + z(info.hifob_pay)
-            + z(info.maf_pay)
-            + z(info.oth_pay);
+        let other = info.other_fund_pay();
         let out_of_scope = z(info.fulamt_ownpay_amt) + z(info.overlmt_selfpay);
         let person = rec.person.clone().unwrap_or(Value::Null);
         let name = person

@@ -104,12 +104,7 @@ pub(crate) fn lines_of(rec: &CheckoutRecord) -> Vec<BillLine> {
 pub(crate) fn split_from(info: &Value, estimate: bool) -> Option<SplitView> {
     let s: nhsa::types::Setlinfo = serde_json::from_value(info.clone()).ok()?;
     let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
-    let other = z(s.cvlserv_pay)
-        + z(s.hifes_pay)
-        + z(s.hifmi_pay)
-        + z(s.hifob_pay)
-        + z(s.maf_pay)
-        + z(s.oth_pay);
+    let other = s.other_fund_pay();
     Some(SplitView {
         medfee_sumamt: z(s.medfee_sumamt),
         fulamt_ownpay_amt: z(s.fulamt_ownpay_amt),

@@ -246,6 +246,21 @@ const KNOWN_VARIANTS: [(&str, &str); 3] = [
 ];
 
 impl Setlinfo {
+    /// The funds other than 统筹 (公务员, 大额, 大病, 救助, 企业补充, 其他), summed; missing = 0.
+    pub fn other_fund_pay(&self) -> Fen {
+        [
+            self.cvlserv_pay,
+            self.hifes_pay,
+            self.hifmi_pay,
+            self.hifob_pay,
+            self.maf_pay,
+            self.oth_pay,
+        ]
+        .into_iter()
+        .flatten()
+        .sum()
+    }
+
     /// Check the identities of §1.5 that the present fields allow. Returns the
     /// checks that could not be made (a field missing), or the first broken one.
     pub fn check_identities(&self, raw: &Value) -> Result<Vec<String>, String> {

@@ -25,6 +25,23 @@ pub struct Group {
     pub rows: Vec<DetailRow>,
 }
 
+impl Group {
+    /// A group with no settlements yet.
+    pub fn new(insutype: &str, clr_type: &str, setl_optins: &str) -> Group {
+        Group {
+            insutype: insutype.into(),
+            clr_type: clr_type.into(),
+            setl_optins: setl_optins.into(),
+            medfee_sumamt: Fen::ZERO,
+            fund_pay_sumamt: Fen::ZERO,
+            acct_pay: Fen::ZERO,
+            cash_payamt: Fen::ZERO,
+            count: 0,
+            rows: Vec::new(),
+        }
+    }
+}
+
 /// One row of the 3202 detail file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetailRow {
@@ -65,17 +82,9 @@ pub fn groups(settlements: &[SettlementRecord], day: &str, include_refunds: bool
             s.clr_type.clone().unwrap_or_else(|| "11".into()),
             s.clr_optins.clone().unwrap_or_default(),
         );
-        let g = map.entry(key.clone()).or_insert_with(|| Group {
-            insutype: key.0.clone(),
-            clr_type: key.1.clone(),
-            setl_optins: key.2.clone(),
-            medfee_sumamt: Fen::ZERO,
-            fund_pay_sumamt: Fen::ZERO,
-            acct_pay: Fen::ZERO,
-            cash_payamt: Fen::ZERO,
-            count: 0,
-            rows: Vec::new(),
-        });
+        let g = map
+            .entry(key.clone())
+            .or_insert_with(|| Group::new(&key.0, &key.1, &key.2));
         g.medfee_sumamt += s.medfee_sumamt;
         g.fund_pay_sumamt += s.fund_pay_sumamt;
         g.acct_pay += s.acct_pay;

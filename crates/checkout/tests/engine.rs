@@ -63,12 +63,7 @@ async fn a_lost_settle_answer_is_reversed_at_once_and_the_patient_can_settle_aga
         .unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
-    reqwest::Client::new()
-        .post(format!("{url}/sim/fault"))
-        .json(&serde_json::json!({"infno": "2207", "mode": "hang_after", "delay_ms": 2000}))
-        .send()
-        .await
-        .unwrap();
+    fault(&url, "2207", "hang_after", 2000).await;
     let err = e.settle(&op, &v.id).await.unwrap_err();
     assert_eq!(err.kind, "network", "{err:?}");
     assert!(err.message.contains("已自动冲正"), "{}", err.message);
@@ -255,10 +250,11 @@ async fn reconciliation_books_a_settlement_the_center_has_and_the_ledger_lacks()
     assert!(again.center_balanced, "{:?}", again.groups);
 }
 
-async fn fault(url: &str, infno: &str, mode: &str) {
+/// Inject a simulator fault (`POST /sim/fault`); `delay_ms` for the modes that hang.
+async fn fault(url: &str, infno: &str, mode: &str, delay_ms: u64) {
     reqwest::Client::new()
         .post(format!("{url}/sim/fault"))
-        .json(&serde_json::json!({"infno": infno, "mode": mode}))
+        .json(&serde_json::json!({"infno": infno, "mode": mode, "delay_ms": delay_ms}))
         .send()
         .await
         .unwrap()
@@ -283,7 +279,7 @@ async fn answers_that_do_not_add_up_or_disagree_with_the_catalogue_are_flagged()
     assert!(pre.discrepancies.is_empty(), "{:?}", pre.discrepancies);
 
     // 2206 moves 1.00 from 符合范围 to 全自费: identities hold, the catalogue disagrees.
-    fault(&url, "2206", "tamper_class").await;
+    fault(&url, "2206", "tamper_class", 0).await;
     let pre = e.presettle(&op, &v.id, true).await.unwrap();
     let notes = pre.discrepancies.join("\n");
     assert!(
@@ -294,7 +290,7 @@ async fn answers_that_do_not_add_up_or_disagree_with_the_catalogue_are_flagged()
     // An honest 2206 again, then a 2207 whose cash part is 1.00 too high.
     let pre = e.presettle(&op, &v.id, true).await.unwrap();
     assert!(pre.discrepancies.is_empty(), "{:?}", pre.discrepancies);
-    fault(&url, "2207", "tamper_cash").await;
+    fault(&url, "2207", "tamper_cash", 0).await;
     let settled = e.settle(&op, &v.id).await.unwrap();
     assert!(settled.setl_id.is_some(), "the settlement is recorded");
     let notes = settled.discrepancies.join("\n");

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 mod common;
-use common::{free_port, json_of, yibao, Sim, BILL};
+use common::{checkout_cash, free_port, json_of, yibao, Sim};
 
 fn sim_at(port: u16, db: &std::path::Path) -> Sim {
     Sim::start(&format!("127.0.0.1:{port}"), db, &[])
@@ -22,34 +22,18 @@ fn offline_checkouts_queue_and_replay_exactly_once() {
         ("44030519850312001X", "张伟"),
         ("440306199207080026", "李娜"),
     ] {
-        let out = yibao()
-            .args([
-                "checkout",
-                "--center",
-                &url,
-                "--operator",
-                "C001",
-                "--pay",
-                "cash",
+        let v = checkout_cash(
+            &url,
+            &db,
+            &[
                 "--qr",
                 "0113454315623718926786440000",
-                "--bill",
-                BILL,
                 "--certno",
                 certno,
                 "--name",
                 name,
-                "--db",
-            ])
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            ],
         );
-        let v = json_of(&out);
         assert_eq!(v["stage"], "offline_queued");
         assert_eq!(
             v["payments"][0]["amount"], "354.00",
@@ -134,32 +118,7 @@ fn a_settled_checkout_gives_a_receipt_pdf_and_a_refund_receipt() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let _sim = sim_at(port, &dir.path().join("sim.db"));
-    let out = yibao()
-        .args([
-            "checkout",
-            "--center",
-            &url,
-            "--operator",
-            "C001",
-            "--pay",
-            "cash",
-            "--given",
-            "100",
-            "--qr",
-            "44030519850312001X",
-            "--bill",
-            BILL,
-            "--db",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json_of(&out);
+    let v = checkout_cash(&url, &db, &["--given", "100", "--qr", "44030519850312001X"]);
     let setl = v["setl_id"].as_str().unwrap().to_string();
     let pdf = dir.path().join("r.pdf");
     let st = yibao()
@@ -205,31 +164,7 @@ fn the_day_reconciles_with_the_center_and_the_drawer() {
     let url = format!("http://127.0.0.1:{port}");
     let _sim = sim_at(port, &dir.path().join("sim.db"));
     for certno in ["44030519850312001X", "440303197811230037"] {
-        let out = yibao()
-            .args([
-                "checkout",
-                "--center",
-                &url,
-                "--operator",
-                "C001",
-                "--pay",
-                "cash",
-                "--given",
-                "500",
-                "--qr",
-                certno,
-                "--bill",
-                BILL,
-                "--db",
-            ])
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        checkout_cash(&url, &db, &["--given", "500", "--qr", certno]);
     }
     // Employee pays 34.00 cash, the low-balance employee 341.50 (354 − 69.30 fund − 12.50 account... as the center says).
     let r = yibao()

@@ -429,16 +429,20 @@ impl Sim {
         })
     }
 
-    /// The demo persons (`GET /sim/persons`).
-    pub async fn persons(&self) -> Result<Vec<serde_json::Value>> {
-        Ok(reqwest::get(format!("{}/sim/persons", self.url))
+    /// A JSON list the simulator serves under `path`.
+    async fn list(&self, path: &str) -> Result<Vec<serde_json::Value>> {
+        Ok(reqwest::get(format!("{}{path}", self.url))
             .await?
             .error_for_status()?
             .json()
             .await?)
     }
 
-    /// The person's current QR code as a PNG.
+    /// The demo persons (`GET /sim/persons`).
+    pub async fn persons(&self) -> Result<Vec<serde_json::Value>> {
+        self.list("/sim/persons").await
+    }
+
     /// The person's current 医保码 text, as a scanner would read it.
     pub async fn qr_text(&self, psn_no: &str) -> Result<String> {
         let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr", self.url)).await?;
@@ -466,11 +470,7 @@ impl Sim {
 
     /// The center's settlement book (`GET /sim/settlements`).
     pub async fn settlements(&self) -> Result<Vec<serde_json::Value>> {
-        Ok(reqwest::get(format!("{}/sim/settlements", self.url))
-            .await?
-            .error_for_status()?
-            .json()
-            .await?)
+        self.list("/sim/settlements").await
     }
 
     /// Inject a fault (`POST /sim/fault`), e.g. `{"infno": "2207", "mode": "hang_after"}`.
@@ -484,6 +484,7 @@ impl Sim {
         Ok(())
     }
 
+    /// The person's current QR code as a PNG.
     pub async fn qr_png(&self, psn_no: &str) -> Result<Vec<u8>> {
         let r = reqwest::get(format!("{}/sim/persons/{psn_no}/qr?format=png", self.url)).await?;
         Ok(r.error_for_status()?.bytes().await?.to_vec())

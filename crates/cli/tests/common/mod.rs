@@ -61,6 +61,34 @@ impl Drop for Sim {
     }
 }
 
+/// `yibao checkout` of the bill B1a by cashier C001 paying in cash, with `args`
+/// (`--qr`, `--given`, …), against the center at `url`; it must succeed. Its JSON.
+pub fn checkout_cash(url: &str, db: &Path, args: &[&str]) -> Value {
+    let out = yibao()
+        .args([
+            "checkout",
+            "--center",
+            url,
+            "--operator",
+            "C001",
+            "--pay",
+            "cash",
+            "--bill",
+            BILL,
+        ])
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+}
+
 /// The JSON a command printed (with its output when it is not JSON).
 pub fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {

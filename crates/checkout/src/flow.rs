@@ -8,7 +8,7 @@ use nhsa::Infno;
 use serde_json::{json, Value};
 
 use crate::view::{self, CheckoutView, PersonView};
-use crate::{ctx_str, person_str, set_ctx, CheckoutError, Engine, Operator, Result, Sent};
+use crate::{ctx_of, ctx_str, person_str, set_ctx, CheckoutError, Engine, Operator, Result, Sent};
 
 /// How the rest is paid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -458,22 +458,13 @@ impl Engine {
         // The settlement stands at the center whatever we think of it (the ledger must
         // match the center's books); figures that do not add up, or differ from the
         // pre-settlement, are shown to the cashier before any money is taken.
-        let mut notes: Vec<String> = rec
-            .ctx
-            .get("discrepancies")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
+        let mut notes: Vec<String> = ctx_of(rec, "discrepancies").unwrap_or_default();
         if let Err(e) = s.check_identities(&info) {
             notes.push(format!(
                 "中心结算结果金额不平（{e}）：请核对后再收款，有误时到记录页退费并联系信息科"
             ));
         }
-        let pre: Option<nhsa::types::Setlinfo> = rec
-            .ctx
-            .get("presettle")
-            .filter(|v| v.is_object())
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
-        if let Some(pre) = pre {
+        if let Some(pre) = ctx_of::<nhsa::types::Setlinfo>(rec, "presettle") {
             notes.extend(settle_differences(&pre, &s));
         }
         if !notes.is_empty() {
@@ -808,11 +799,7 @@ impl Engine {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             created_at: rec.created_at.clone(),
-            discrepancies: rec
-                .ctx
-                .get("discrepancies")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
+            discrepancies: ctx_of(&rec, "discrepancies").unwrap_or_default(),
         })
     }
 }

@@ -440,6 +440,13 @@ impl Engine {
     }
 }
 
+/// A value kept in the checkout's context, read as `T` (None when absent or of another shape).
+pub(crate) fn ctx_of<T: serde::de::DeserializeOwned>(rec: &CheckoutRecord, k: &str) -> Option<T> {
+    rec.ctx
+        .get(k)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
 pub(crate) fn ctx_str(rec: &CheckoutRecord, k: &str) -> String {
     rec.ctx
         .get(k)

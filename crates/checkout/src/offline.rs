@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::flow::Pay;
 use crate::view::{self, CheckoutView};
-use crate::{set_ctx, CheckoutError, Engine, OfflineMode, Operator, Result};
+use crate::{ctx_of, set_ctx, CheckoutError, Engine, OfflineMode, Operator, Result};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecoverReport {
@@ -325,11 +325,7 @@ impl Engine {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let collected: Fen = rec
-            .ctx
-            .get("collected")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or(Fen::ZERO);
+        let collected: Fen = ctx_of(&rec, "collected").unwrap_or(Fen::ZERO);
         let lines = view::lines_of(&rec);
         // Keep the collected state: walk the online steps on the same record.
         let mut r = rec.clone();

@@ -94,11 +94,7 @@ pub struct CheckoutView {
 }
 
 pub(crate) fn lines_of(rec: &CheckoutRecord) -> Vec<BillLine> {
-    rec.ctx
-        .get("lines")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default()
+    crate::ctx_of(rec, "lines").unwrap_or_default()
 }
 
 pub(crate) fn split_from(info: &Value, estimate: bool) -> Option<SplitView> {

@@ -359,7 +359,7 @@ impl Engine {
         }
         // The center's line figures against the billing engine on our own catalogue:
         // a difference means the two catalogues disagree (class, price cap, 先行自付).
-        let notes = catalogue_differences(&s, &self.estimate(&lines, &insutype));
+        let notes = catalogue_differences(&s, &lines);
         if !notes.is_empty() {
             tracing::warn!(checkout = %id, ?notes, "2206 differs from the local catalogue");
         }
@@ -804,33 +804,32 @@ impl Engine {
     }
 }
 
-/// Line-level figures of a 2206 answer that differ from the billing engine's split
-/// of the same bill on the local catalogue.
-fn catalogue_differences(
-    center: &nhsa::types::Setlinfo,
-    local: &billing::Settlement,
-) -> Vec<String> {
+/// Line-level figures of a 2206 answer that differ from the billing engine's line
+/// split (2204 semantics) of the same bill on the local catalogue.
+fn catalogue_differences(center: &nhsa::types::Setlinfo, lines: &[BillLine]) -> Vec<String> {
     let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
+    let splits: Vec<billing::LineSplit> = lines.iter().map(BillLine::split).collect();
+    let sum = |f: fn(&billing::LineSplit) -> Fen| splits.iter().map(f).sum::<Fen>();
     [
         (
             "全自费金额",
             z(center.fulamt_ownpay_amt),
-            local.fulamt_ownpay_amt,
+            sum(|l| l.fulamt_ownpay_amt),
         ),
         (
             "超限价自费金额",
             z(center.overlmt_selfpay),
-            local.overlmt_selfpay,
+            sum(|l| l.overlmt_amt),
         ),
         (
             "先行自付金额",
             z(center.preselfpay_amt),
-            local.preselfpay_amt,
+            sum(|l| l.preselfpay_amt),
         ),
         (
             "符合政策范围金额",
             z(center.inscp_scp_amt),
-            local.inscp_scp_amt,
+            sum(|l| l.inscp_scp_amt),
         ),
     ]
     .into_iter()

@@ -106,12 +106,12 @@ impl Engine {
         let insutype = rec.insutype.clone().unwrap_or_else(|| "310".into());
         let due = match mode {
             OfflineMode::SelfPayAll => total,
-            OfflineMode::Estimate => self.estimate(&lines, &insutype).psn_cash_pay,
+            OfflineMode::Estimate => {
+                let e = self.estimate(&lines, &insutype);
+                set_ctx(&mut rec, "estimate", estimate_info(&e));
+                e.psn_cash_pay
+            }
         };
-        if mode == OfflineMode::Estimate {
-            let e = self.estimate(&lines, &insutype);
-            set_ctx(&mut rec, "estimate", estimate_info(&e));
-        }
         let p = match pay {
             Pay::Cash { given } => {
                 if given < due {

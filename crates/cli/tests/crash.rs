@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod common;
-use common::{yibao, Sim, BILL};
+use common::{ok_json, yibao, Sim, BILL};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start(
@@ -112,12 +112,7 @@ fn recover(s: &Sim, db: &std::path::Path) -> Value {
         .arg(db)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    ok_json(&out)
 }
 
 /// The ledger's booked account payments for valid (not cancelled) settlements, in fen.

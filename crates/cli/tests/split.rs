@@ -6,7 +6,7 @@ const FIX: &str = concat!(
 );
 
 mod common;
-use common::yibao;
+use common::{ok_json, yibao};
 
 #[test]
 fn split_prints_the_expected_json_for_b1a() {
@@ -14,12 +14,7 @@ fn split_prints_the_expected_json_for_b1a() {
         .args(["split", &format!("{FIX}/bill-B1a.json")])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = ok_json(&out);
     let want: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{FIX}/bill-B1a.expected.json")).unwrap(),
     )

@@ -81,12 +81,17 @@ pub fn checkout_cash(url: &str, db: &Path, args: &[&str]) -> Value {
         .arg(db)
         .output()
         .unwrap();
+    ok_json(&out)
+}
+
+/// The JSON of a command that must have succeeded (its stderr when it did not).
+pub fn ok_json(out: &std::process::Output) -> Value {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    json_of(&out)
+    json_of(out)
 }
 
 /// The JSON a command printed (with its output when it is not JSON).

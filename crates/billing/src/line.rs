@@ -1,4 +1,4 @@
-//! Line level: what 2204 returns for each fee line (DOMAIN.md §3.1).
+//! Line level: what 2204 returns for each fee line (docs/domain.md §3.1).
 
 use money::{Fen, Price, Qty, Ratio};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Benefit policy as data (DOMAIN.md §3.5): deductibles, ratios by hospital
+//! Benefit policy as data (docs/domain.md §3.5): deductibles, ratios by hospital
 //! level and person type, annual caps, account scope, 慢特病 and cross-region
 //! variants. Loaded from a JSON file (assets/policy/demo-policy.json for the
 //! demo region); nothing here is a city's real policy.

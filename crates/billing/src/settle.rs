@@ -1,4 +1,4 @@
-//! Settlement level: what 2206/2207 return (DOMAIN.md §3.2), the fallback plan
+//! Settlement level: what 2206/2207 return (docs/domain.md §3.2), the fallback plan
 //! and the cancellation (2208).
 
 use money::{Fen, Ratio};
@@ -467,7 +467,7 @@ impl Settlement {
         }
     }
 
-    /// The identities of DOMAIN.md §1.5 / §6.B; returns the first that fails.
+    /// The identities of docs/domain.md §1.5 / §6.B; returns the first that fails.
     pub fn check_identities(&self) -> Result<(), String> {
         let parts = self.fulamt_ownpay_amt
             + self.overlmt_selfpay

@@ -1,4 +1,4 @@
-//! DOMAIN.md §6.A (A1, A2, A5) and §6.B (B1a–B1e) as tests.
+//! docs/domain.md §6.A (A1, A2, A5) and §6.B (B1a–B1e) as tests.
 
 use billing::{
     AccountScope, BillInput, BillLine, ChargeClass, FallbackReason, PersonFunds, Policy,

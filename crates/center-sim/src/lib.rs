@@ -1,6 +1,6 @@
 //! A simulated national medical insurance platform (国家医疗保障信息平台) that
 //! speaks the published interface over real HTTP: the transactions of
-//! DOMAIN.md §1.5 on the service paths of §1.1, answering with the billing
+//! docs/domain.md §1.5 on the service paths of §1.1, answering with the billing
 //! engine's figures and keeping persons, accounts, annual deductible and cap
 //! usage, visits, fee lines, settlements, reversals and reconciliation in its
 //! own SQLite file.

@@ -1,5 +1,5 @@
 //! 人民币大写 — the amount in Chinese capitals, by the People's Bank rules
-//! (DOMAIN.md §4.6) with the canonical choices of §6.C:
+//! (docs/domain.md §4.6) with the canonical choices of §6.C:
 //! * 零 after 元 when the 元 digit is 0 and 角 is not;
 //! * no 零 when only the tail of a higher group (e.g. the 万 digit) is 0: 壹拾万柒仟;
 //! * 整 only when the amount ends at 元.
@@ -105,7 +105,7 @@ mod tests {
         capital(Fen::parse(s).unwrap())
     }
 
-    /// Every row of DOMAIN.md §6.C.
+    /// Every row of docs/domain.md §6.C.
     #[test]
     fn domain_table_6c() {
         let rows = [

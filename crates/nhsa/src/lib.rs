@@ -1,5 +1,5 @@
 //! The national medical insurance platform interface (国家医疗保障信息平台
-//! 定点医药机构接口规范), DOMAIN.md §1, §2, §5.4:
+//! 定点医药机构接口规范), docs/domain.md §1, §2, §5.4:
 //!
 //! * [`envelope`]: the request and response envelopes; tolerant reading
 //!   (numbers as strings or numbers, nulls, unknown keys, `output` double-encoded),

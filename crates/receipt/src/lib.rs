@@ -1,4 +1,4 @@
-//! Receipts (DOMAIN.md §4): the data a receipt shows, built from a settlement;
+//! Receipts (docs/domain.md §4): the data a receipt shows, built from a settlement;
 //! PDF layouts (80 mm thermal roll, A5) with an embedded, per-document subset
 //! CJK font (assets/fonts/YibaoReceiptSans.ttf, Apache-2.0); the e-invoice
 //! request (§4.4); printing through CUPS.

@@ -1,4 +1,4 @@
-//! A sample receipt (case B1a of DOMAIN.md §6.B) for tests, benchmarks and the test page.
+//! A sample receipt (case B1a of docs/domain.md §6.B) for tests, benchmarks and the test page.
 
 use money::Fen;
 

@@ -1,4 +1,4 @@
-//! End of day (日结对账, DOMAIN.md §5.1, §5.2): the day's settlements grouped
+//! End of day (日结对账, docs/domain.md §5.1, §5.2): the day's settlements grouped
 //! as 3201 wants them (insutype × clr_type × setl_optins), the 3202 detail
 //! file and its result, and the cash drawer and card terminal against the
 //! ledger's payments. Pure logic; the center calls are made by the checkout

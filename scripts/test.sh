@@ -23,11 +23,20 @@ npm --prefix ui run typecheck
 npm --prefix ui test
 npm --prefix ui run build
 
+step "domain citations resolve (docs/domain.md)"
+bash scripts/check-citations.sh
+
 step "lints (cargo clippy -D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "Rust tests (all crates but the end-to-end suite)"
-cargo test --workspace --exclude e2e
+# One package selection (--workspace, all targets) for the build and the tests, so
+# features resolve once and no dependency is compiled twice: the app and the `yibao`
+# binary the end-to-end tests drive come out of the same build as the unit tests.
+step "build (every crate, binary and test target, once)"
+cargo build --workspace --all-targets
+
+step "tests: every crate, then the end-to-end suite in the real window (Xvfb, tauri-driver + WebKitWebDriver)"
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace
 
 step "front-end bindings are current (generated from Rust by ts-rs)"
 if ! git -C "$ROOT" diff --exit-code --stat -- ui/src/bindings; then
@@ -39,9 +48,5 @@ if [ -n "$untracked" ]; then
   echo "ui/src/bindings has new files not committed: $untracked" >&2
   exit 1
 fi
-
-step "end-to-end tests (real window, Xvfb, tauri-driver + WebKitWebDriver)"
-cargo build -p yibao-app -p cli
-xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p e2e -- --test-threads=1
 
 step "all tests passed in $(( $(date +%s) - t0 )) s"

@@ -96,6 +96,8 @@ impl App {
             &native_port.to_string(),
         ])
         .env("YIBAO_DATA_DIR", data_dir.path())
+        // The counter's number (docs/domain.md §10): a test may override it through `env`.
+        .env("YIBAO_COUNTER_NO", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
         for (k, v) in env {
@@ -525,4 +527,12 @@ pub fn add_user(data_dir: &Path, id: &str, name: &str, role: &str, password: &st
         bail!("yibao user add {id} failed: {st}");
     }
     Ok(())
+}
+
+/// One window at a time: the tests of this binary share the display and the 2 cores, so
+/// each holds this for its whole body (`cargo test` needs no `--test-threads=1` for them).
+pub async fn serial() -> tokio::sync::OwnedMutexGuard<()> {
+    static ONE: std::sync::OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+        std::sync::OnceLock::new();
+    ONE.get_or_init(Default::default).clone().lock_owned().await
 }

@@ -9,6 +9,7 @@ use e2e::{add_user, App, Sim};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let persons = sim.persons().await?;
     let person = persons
@@ -138,6 +139,7 @@ async fn scan_settle_pay_cash_and_refund() -> anyhow::Result<()> {
 /// offline, and the settlement waits in the queue.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     // Nothing listens on this port.
@@ -183,6 +185,7 @@ async fn the_center_is_down_and_the_counter_keeps_taking_patients() -> anyhow::R
 /// whole settlement is cancelled and the kept line is settled again.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
@@ -227,6 +230,7 @@ async fn a_partial_refund_keeps_the_ticked_lines() -> anyhow::Result<()> {
 /// none of its characters land in the field.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let psn = sim.psn_of("normal_employee").await?;
     let data = tempfile::tempdir()?;
@@ -257,6 +261,7 @@ async fn a_usb_scanner_is_read_wherever_the_focus_is() -> anyhow::Result<()> {
 /// code instead of the 医保码, and a code that is not activated.
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_and_unactivated_codes_say_what_to_do() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let psn = sim.psn_of("not_activated").await?;
     let data = tempfile::tempdir()?;

@@ -33,6 +33,7 @@ async fn wait_for(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let psn_no = sim
         .persons()
@@ -98,6 +99,7 @@ async fn the_app_killed_while_settling_charges_once_after_a_restart() -> anyhow:
 /// rest, and the patient pays once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_settled_unpaid_patient_is_collected_by_the_next_cashier() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let psn = sim.psn_of("low_balance").await?;
     let certno = sim

@@ -6,6 +6,7 @@ use e2e::{is_blank, App, MISSING_GLYPH_PROBE};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     // A camera setting that names a device this machine does not have: the "no camera" state.
     let app = App::start(&[("YIBAO_CAMERA", "device:9".to_string())]).await?;
 
@@ -119,6 +120,7 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
 /// A damaged ledger file: the window says so and what to do; the file is not touched.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_damaged_ledger_is_reported_and_left_alone() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
     let data = tempfile::tempdir()?;
     let ledger = data.path().join("ledger.db");
     std::fs::write(

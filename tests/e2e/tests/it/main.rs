@@ -1,5 +1,5 @@
 //! End-to-end tests in the real window (one test binary, modules inside).
-//! `xvfb-run -a cargo test -p e2e -- --test-threads=1`
+//! `xvfb-run -a cargo test -p e2e` (each test holds `e2e::serial()`: one window at a time)
 
 mod checkout;
 mod crash;

@@ -31,8 +31,10 @@ pub struct AppConfig {
     pub receipt_layout: String,
     /// `zh-CN` or `en`.
     pub language: String,
-    /// This counter's number (0–9) among the institution's counters: the first
-    /// digit of every msgid's sequence, so two counters never send the same msgid.
+    /// This counter's number (1–99) among the institution's counters: two digits of
+    /// every msgid, so two counters never send the same msgid (docs/domain.md §10).
+    /// 0 = not set: the counter does not call a real center until IT sets it
+    /// (`YIBAO_COUNTER_NO` overrides; the built-in demo center uses 1).
     pub terminal_no: u8,
 }
 

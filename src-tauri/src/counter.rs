@@ -1,6 +1,7 @@
 //! Checkout, history and queue commands: thin adapters from the checkout
 //! engine's views to the UI's DTOs. No business rules here.
 
+use checkout::{CheckoutMode, CheckoutState};
 use money::{Fen, Qty};
 use tauri::{Emitter, Manager, State};
 
@@ -27,14 +28,18 @@ pub(crate) fn checkout_error(e: checkout::CheckoutError) -> AppError {
     AppError::new(&e.kind, message, e.action)
 }
 
-fn stage_of(s: &str) -> CheckoutStage {
+/// The window's stage, from the engine's (one exhaustive match; no rule here).
+fn stage_of(s: checkout::Stage) -> CheckoutStage {
+    use checkout::Stage as S;
     match s {
-        "resolved" | "billed" => CheckoutStage::Resolved,
-        "presettled" | "settling" => CheckoutStage::PreSettled,
-        "settled" => CheckoutStage::Settled,
-        "done" | "refunded" => CheckoutStage::Done,
-        "offline_queued" => CheckoutStage::Done,
-        _ => CheckoutStage::Idle,
+        S::Idle => CheckoutStage::Idle,
+        S::Resolved => CheckoutStage::Resolved,
+        S::PreSettled => CheckoutStage::PreSettled,
+        S::InDoubt => CheckoutStage::InDoubt,
+        S::Held => CheckoutStage::Held,
+        S::Settled => CheckoutStage::Settled,
+        S::Done => CheckoutStage::Done,
+        S::Queued => CheckoutStage::Queued,
     }
 }
 
@@ -101,19 +106,27 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
         discrepancies: v.discrepancies.clone(),
         estimate: s.estimate,
     });
-    let notice = match v.stage.as_str() {
-        "offline_queued" => Some(
+    let notice = match v.state {
+        CheckoutState::OfflineQueued => Some(
             "医保中心暂不可达：已按离线方式收费，医保结算已排队，网络恢复后自动补传。".to_string(),
         ),
-        "refunded" => Some(format!(
+        CheckoutState::Refunded => Some(format!(
             "已退费（撤销结算号 {}）",
             v.refund_setl_id.clone().unwrap_or_default()
         )),
-        "settling" => Some("结算结果未知，等待冲正后再结算。".to_string()),
+        CheckoutState::Settling => {
+            Some("结算结果未知：正在等待冲正，完成前不能再结算或收款。".to_string())
+        }
+        CheckoutState::Refunding => {
+            Some("退费结果未知：正在等待冲正，完成前不能再退费。".to_string())
+        }
+        CheckoutState::Held => Some(
+            "中心结算结果与预结算或本院目录不符：未收款，需主管核对后接受，或退费。".to_string(),
+        ),
         _ => None,
     };
     CheckoutView {
-        stage: stage_of(&v.stage),
+        stage: stage_of(v.stage),
         person,
         lines: v
             .lines
@@ -369,7 +382,7 @@ pub async fn checkout_settle(state: State<'_, AppState>) -> AppResult<CheckoutVi
         .settle(&op, &id)
         .await
         .map_err(checkout_error)?;
-    if v.stage == "done" {
+    if v.state == CheckoutState::Done {
         crate::printing::after_done(&state, &id).await;
     }
     show(&state, &id).await
@@ -430,7 +443,13 @@ pub async fn checkout_reset(state: State<'_, AppState>) -> AppResult<CheckoutVie
     let mut cur = state.current.lock().await;
     if let Some(id) = cur.clone() {
         let v = state.engine.view(&id).await.map_err(checkout_error)?;
-        if matches!(v.stage.as_str(), "settled" | "settling") {
+        if matches!(
+            v.state,
+            CheckoutState::Settled
+                | CheckoutState::Settling
+                | CheckoutState::Held
+                | CheckoutState::Refunding
+        ) {
             return Err(AppError::new(
                 "validation",
                 "本笔已结算（或结算结果未知），不能直接放弃。",
@@ -476,12 +495,13 @@ pub async fn checkout_refund(
 pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryItemView>> {
     require_session(&state).await?;
     let states = [
-        "done",
-        "settled",
-        "refunded",
-        "offline_queued",
-        "settling",
-        "refunding",
+        CheckoutState::Done,
+        CheckoutState::Settled,
+        CheckoutState::Held,
+        CheckoutState::Refunded,
+        CheckoutState::OfflineQueued,
+        CheckoutState::Settling,
+        CheckoutState::Refunding,
     ];
     let recs = state
         .ledger
@@ -529,18 +549,19 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
             total: v.total,
             cash_part: v.paid,
             setl_id: r.setl_id.clone(),
-            state_label: if r.mode == "adopted" {
+            state_label: if r.mode == CheckoutMode::Adopted {
                 "对账补录（中心有、本机无），请核对收款".into()
             } else {
-                checkout::stage_zh(&r.state).into()
+                r.state.label_zh().into()
             },
-            state: if r.mode == "adopted" {
+            state: if r.mode == CheckoutMode::Adopted {
                 "adopted".into()
             } else {
-                r.state.clone()
+                r.state.as_str().into()
             },
             print_state,
-            refundable: matches!(r.state.as_str(), "done" | "settled") && r.setl_id.is_some(),
+            refundable: checkout::machine::transition(r.state, checkout::Event::RefundSent).is_ok()
+                && r.setl_id.is_some(),
             print_status,
             lines: v
                 .lines
@@ -778,7 +799,14 @@ pub(crate) async fn unfinished_checkout(state: &AppState, operator_id: &str) -> 
     let recs = state
         .ledger
         .checkouts(
-            &["settling", "settled", "presettled", "billed", "resolved"],
+            &[
+                CheckoutState::Settling,
+                CheckoutState::Settled,
+                CheckoutState::Held,
+                CheckoutState::Presettled,
+                CheckoutState::Billed,
+                CheckoutState::Resolved,
+            ],
             50,
         )
         .await
@@ -788,7 +816,12 @@ pub(crate) async fn unfinished_checkout(state: &AppState, operator_id: &str) -> 
         .to_string();
     recs.into_iter()
         .filter(|r| r.operator_id == operator_id)
-        .find(|r| matches!(r.state.as_str(), "settling" | "settled") || r.created_at >= since)
+        .find(|r| {
+            matches!(
+                r.state,
+                CheckoutState::Settling | CheckoutState::Settled | CheckoutState::Held
+            ) || r.created_at >= since
+        })
         .map(|r| r.id)
 }
 
@@ -822,9 +855,20 @@ pub(crate) fn after_sign_in(app: &tauri::AppHandle, state: &AppState, s: &crate:
         if !first {
             return;
         }
+        // The replay always acts as the cashier signed in now, and stops at sign-out
+        // (it once kept the first cashier of the process forever).
         loop {
-            if let Err(e) = engine.sync_queue(&op, false).await {
+            let st = app.state::<AppState>();
+            let Some(s) = st.session.lock().await.clone() else {
+                st.queue_loop
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                break;
+            };
+            if let Err(e) = engine.sync_queue(&op_of(&s), false).await {
                 tracing::warn!("queue: {}", e.message);
+            }
+            if let Err(e) = st.ledger.checkpoint().await {
+                tracing::warn!("checkpoint: {e}");
             }
             tokio::time::sleep(std::time::Duration::from_secs(30)).await;
         }
@@ -895,8 +939,12 @@ async fn ensure_counter_free(
     };
     let v = state.engine.view(id).await.map_err(checkout_error)?;
     if matches!(
-        v.stage.as_str(),
-        "new" | "done" | "refunded" | "offline_queued"
+        v.state,
+        CheckoutState::New
+            | CheckoutState::Done
+            | CheckoutState::Refunded
+            | CheckoutState::Void
+            | CheckoutState::OfflineQueued
     ) {
         return Ok(());
     }
@@ -924,7 +972,10 @@ pub async fn history_resume(
         .view(&checkout_id)
         .await
         .map_err(checkout_error)?;
-    if !matches!(v.stage.as_str(), "settled" | "settling") {
+    if !matches!(
+        v.state,
+        CheckoutState::Settled | CheckoutState::Settling | CheckoutState::Held
+    ) {
         return Err(AppError::validation("这一笔不需要继续收款。"));
     }
     *cur = Some(checkout_id.clone());
@@ -964,7 +1015,7 @@ pub async fn checkout_partial_refund(
     *cur = Some(v.id.clone());
     state.arm_scanner(false);
     drop(cur);
-    if v.stage == "done" {
+    if v.state == CheckoutState::Done {
         crate::printing::after_done(&state, &v.id).await;
     }
     show(&state, &v.id).await

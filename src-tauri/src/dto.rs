@@ -132,6 +132,11 @@ pub enum CheckoutStage {
     Resolved,
     /// 2206 answered: the split is shown.
     PreSettled,
+    /// The 2207 (or 2208) outcome is unknown: settling and collecting are refused
+    /// until it is reversed or found.
+    InDoubt,
+    /// Settled but the figures are flagged: a supervisor accepts them or it is refunded.
+    Held,
     /// 2207 committed: the rest is to be paid.
     Settled,
     /// Paid and on the books.

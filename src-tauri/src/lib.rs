@@ -122,6 +122,16 @@ pub fn run() {
             settings::settings_save,
             settings::settings_print_test_page,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))
-        .expect("error while running Yibao Counter");
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("error while building Yibao Counter")
+        .run(|app, event| {
+            // A clean exit leaves everything in the main ledger file (a copy of it alone
+            // is a complete backup).
+            if let tauri::RunEvent::Exit = event {
+                if let Some(st) = app.try_state::<state::AppState>() {
+                    let ledger = st.ledger.clone();
+                    tauri::async_runtime::block_on(async move { ledger.close().await });
+                }
+            }
+        });
 }

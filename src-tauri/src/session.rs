@@ -131,6 +131,10 @@ pub async fn session_sign_out(state: State<'_, AppState>) -> AppResult<()> {
         });
     }
     *state.session.lock().await = None;
+    // Nothing of this cashier's stays on the counter for the next one: the patient
+    // on the screen (resumed at their next sign-in) and the last end-of-day result.
+    *state.current.lock().await = None;
+    *state.last_reconcile.lock().await = None;
     Ok(())
 }
 

@@ -68,14 +68,16 @@ pub async fn settings_save(
             "离线方式只能是 estimate 或 self_pay_all。",
         ));
     }
-    if config.terminal_no > 9 {
-        return Err(AppError::validation("收费台编号只能是 0–9。"));
+    if config.terminal_no > ledger::MAX_COUNTER_NO {
+        return Err(AppError::validation("收费台编号只能是 1–99（全院唯一）。"));
     }
-    state
-        .ledger
-        .set_terminal_no(config.terminal_no)
-        .await
-        .map_err(crate::session::ledger_error)?;
+    if config.terminal_no > 0 {
+        state
+            .ledger
+            .set_counter_no(config.terminal_no)
+            .await
+            .map_err(crate::session::ledger_error)?;
+    }
     let camera_changed = config.camera != state.config().camera;
     config.save(&state.data_dir).map_err(AppError::storage)?;
     state.set_config(config);

@@ -45,10 +45,23 @@ impl AppState {
             .await
             .map_err(|e| anyhow::anyhow!("{}（{e}）", e.message_zh()))?;
         tracing::info!(%center_url, demo = center_is_demo, data_dir = %data_dir.display(), "started");
-        ledger
-            .set_terminal_no(config.terminal_no.min(9))
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message_zh()))?;
+        let counter_no = std::env::var("YIBAO_COUNTER_NO")
+            .ok()
+            .and_then(|v| v.trim().parse::<u8>().ok())
+            .unwrap_or(config.terminal_no);
+        let counter_no = match counter_no {
+            0 if center_is_demo => Some(1),
+            0 => None,
+            n => Some(n),
+        };
+        if let Some(n) = counter_no {
+            if ledger.counter_no().await.ok().flatten() != Some(n) {
+                ledger
+                    .set_counter_no(n)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.message_zh()))?;
+            }
+        }
         let mut cfg = checkout::EngineConfig::demo(&center_url);
         cfg.institution = nhsa::Institution {
             fixmedins_code: config.fixmedins_code.clone(),

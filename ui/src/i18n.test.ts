@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cameraText, errorText, hasAllKeys, label, locale, setLocale, t } from "./i18n";
+import { cameraText, errorText, hasAllKeys, keyHint, label, locale, setLocale, t } from "./i18n";
 
 describe("i18n", () => {
   it("has the same keys in Chinese and English", () => {
@@ -74,6 +74,20 @@ describe("labels sent by Rust", () => {
     expect(label("state", "refunded", "已退费")).toBe("refunded");
     expect(label("channel", "cash", "现金")).toBe("Cash");
     expect(label("state", "something_new", "新状态")).toBe("新状态");
+    setLocale("zh-CN");
+  });
+});
+
+describe("the keys an error names are this window's keys", () => {
+  it("offline collection is F10 (F6 settles), in both languages", () => {
+    const e = { code: "network", message: "连接医保中心失败", action: "可改为离线收费，网络恢复后系统自动补传" };
+    setLocale("zh-CN");
+    const zh = errorText(e).action + keyHint(e.code);
+    expect(zh).toContain("F10");
+    expect(zh).not.toContain("F6");
+    setLocale("en");
+    expect(errorText(e).action).toContain("F10");
+    expect(errorText(e).action).not.toContain("F6");
     setLocale("zh-CN");
   });
 });

@@ -467,7 +467,7 @@ const errorsEn: Record<string, [message: string, action: string]> = {
   ],
   network: [
     "The insurance center cannot be reached (network down or no answer)",
-    "Continue offline (F6 offline checkout); the queue is sent when the network is back. Or ask the patient to wait and retry.",
+    "Continue offline (F10 offline checkout); the queue is sent when the network is back. Or ask the patient to wait and retry.",
   ],
   in_doubt: [
     "The settlement's result is unknown (the answer was lost)",
@@ -533,6 +533,18 @@ const cameraEn: Record<string, [message: string, action: string]> = {
   no_camera: errorsEn.no_camera,
   off: ["The camera setting does not work", "Choose the camera again in Settings."],
 };
+
+// The keys of this window that do what an error's action asks. Rust words the action
+// without keys (they are the window's business); the Chinese screen adds them here.
+const keyHintsZh: Record<string, string> = {
+  not_activated: "（按 F3 输入身份证号）",
+  network: "（按 F10 离线收费）",
+};
+
+/** The window's key for an error's action, shown after it on the Chinese screen ("" if none). */
+export function keyHint(code: string): string {
+  return locale.value === "en" ? "" : keyHintsZh[code] ?? "";
+}
 
 /** The error in the current language; `original` is Rust's Chinese text when it was replaced. */
 export function errorText(e: ErrorLike): { message: string; action: string; original: string | null } {

@@ -33,7 +33,7 @@ pub struct BillInput {
 
 impl BillInput {
     pub fn from_json(text: &str) -> Result<BillInput, InputError> {
-        let v: Value = serde_json::from_str(text)
+        let v: Value = serde_json::from_str(strip_bom(text))
             .map_err(|e| err("(file)", format!("not valid JSON: {e}")))?;
         let root = v
             .as_object()
@@ -112,6 +112,7 @@ impl BillInput {
             .enumerate()
             .map(|(i, l)| parse_line(i, l))
             .collect::<Result<Vec<_>, _>>()?;
+        check_bill(&lines)?;
         Ok(BillInput {
             med_type,
             person,
@@ -119,6 +120,57 @@ impl BillInput {
             lines,
         })
     }
+}
+
+/// A bill file saved by Notepad or WPS starts with a UTF-8 byte-order mark: skip it.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// The most lines one bill may have.
+pub const MAX_LINES: usize = 999;
+/// The largest line amount and bill total accepted: 1 亿元.
+pub const MAX_BILL: Fen = Fen(10_000_000_000);
+
+/// The bounds every bill must keep before it is split or sent anywhere: at most
+/// [`MAX_LINES`] lines, each with a count above 0, a price not below 0, and an amount
+/// (cnt × pric, checked) and a total within [`MAX_BILL`]. Within these bounds no
+/// later sum of the split can overflow.
+pub fn check_bill(lines: &[BillLine]) -> Result<(), InputError> {
+    if lines.len() > MAX_LINES {
+        return Err(err(
+            "lines",
+            format!("{} lines: a bill has at most {MAX_LINES}", lines.len()),
+        ));
+    }
+    let mut total = Fen::ZERO;
+    for (i, l) in lines.iter().enumerate() {
+        let at = |f: &str| format!("lines[{i}].{f}（{}）", l.name);
+        if l.cnt.0 <= 0 {
+            return Err(err(at("cnt"), "the count must be more than 0"));
+        }
+        if l.pric.0 < 0 {
+            return Err(err(at("pric"), "negative price"));
+        }
+        let amount = l
+            .pric
+            .checked_times(l.cnt)
+            .filter(|a| *a <= MAX_BILL)
+            .ok_or_else(|| {
+                err(
+                    at("cnt"),
+                    format!(
+                        "{} × {} is beyond the line limit of {MAX_BILL} yuan",
+                        l.cnt, l.pric
+                    ),
+                )
+            })?;
+        total = total
+            .checked_add(amount)
+            .filter(|t| *t <= MAX_BILL)
+            .ok_or_else(|| err("lines", format!("the bill total is beyond {MAX_BILL} yuan")))?;
+    }
+    Ok(())
 }
 
 /// Parse one bill line object; `i` is its 0-based index (messages say `lines[i]`).
@@ -141,6 +193,9 @@ pub fn parse_line(i: usize, l: &Value) -> Result<BillLine, InputError> {
         .map_err(|e| err(at("cnt"), format!("not a quantity: {e}")))?;
     if cnt.0 < 0 {
         return Err(err(at("cnt"), "negative count"));
+    }
+    if cnt.0 == 0 {
+        return Err(err(at("cnt"), "the count must be more than 0"));
     }
     let pric_v = o.get("pric").ok_or_else(|| err(at("pric"), "missing"))?;
     let pric = Price::parse(&number_text(pric_v, &at("pric"))?)

@@ -1,5 +1,5 @@
 //! The split: a bill's lines and the person's benefit parameters in, the
-//! 2204/2206/2207 figures out (DOMAIN.md §1.5, §3). Money is integer fen
+//! 2204/2206/2207 figures out (docs/domain.md §1.5, §3). Money is integer fen
 //! ([`money::Fen`]); ratios are exact decimals; rounding is half-up to the fen
 //! per line (先行自付, 超限价) and per settlement (统筹).
 //!
@@ -13,7 +13,7 @@ mod policy;
 mod settle;
 
 pub use catalog::{Catalog, CatalogItem};
-pub use input::{parse_line, BillInput, InputError};
+pub use input::{check_bill, parse_line, strip_bom, BillInput, InputError, MAX_BILL, MAX_LINES};
 pub use line::{BillLine, ChargeClass, LineSplit};
 pub use policy::{PolicyBook, PolicyError, RegionKind, Rule, Situation, YearUsage};
 pub use settle::{

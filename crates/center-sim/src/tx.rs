@@ -964,15 +964,6 @@ async fn settle(
         }),
     );
     let out = json!({"setlinfo": info, "setldetail": details(&st)});
-    apply_money(
-        c,
-        &p.psn_no,
-        p.owner.as_deref(),
-        st.acct_pay.0,
-        st.acct_mulaid_pay.0,
-    )
-    .await?;
-    add_usage(c, &psn_no, year, st.act_pay_dedc.0, st.hifp_pay.0).await?;
     let qr: Option<String> = match &visit.ec_token {
         Some(tok) => {
             sqlx::query_scalar("SELECT qr FROM tokens WHERE ec_token = ?")
@@ -982,6 +973,28 @@ async fn settle(
         }
         None => None,
     };
+    if let Some(q) = &qr {
+        // A code settles once: a second checkout that resolved the same code at the
+        // same time is refused here, not only at 1162.
+        let used: Option<String> = sqlx::query_scalar("SELECT setl_id FROM used_qr WHERE qr = ?")
+            .bind(q)
+            .fetch_optional(&mut *c)
+            .await?;
+        if let Some(other) = used {
+            return biz(format!(
+                "该医保电子凭证已用于结算（{other}），请患者刷新医保码后重新扫码"
+            ));
+        }
+    }
+    apply_money(
+        c,
+        &p.psn_no,
+        p.owner.as_deref(),
+        st.acct_pay.0,
+        st.acct_mulaid_pay.0,
+    )
+    .await?;
+    add_usage(c, &psn_no, year, st.act_pay_dedc.0, st.hifp_pay.0).await?;
     if let Some(q) = &qr {
         sqlx::query("INSERT OR IGNORE INTO used_qr (qr, setl_id) VALUES (?,?)")
             .bind(q)
@@ -1185,13 +1198,21 @@ async fn cancel(
 
 async fn reverse(
     _sim: &Sim,
-    _env: &RequestEnvelope,
+    env: &RequestEnvelope,
     data: &Value,
     _t: NaiveDateTime,
     c: &mut SqliteConnection,
 ) -> R<Value> {
     let omsgid = req(data, "data", "omsgid")?;
     let oinfno = req(data, "data", "oinfno")?;
+    let psn_no = req(data, "data", "psn_no")?;
+    // Only the institution that sent a message may reverse it.
+    if !omsgid.starts_with(env.fixmedins_code.as_str()) {
+        return biz(format!(
+            "原交易报文 {omsgid} 不属于本机构 {}，不能冲正",
+            env.fixmedins_code
+        ));
+    }
     let row = sqlx::query("SELECT infno, setl_id FROM msgs WHERE msgid = ?")
         .bind(&omsgid)
         .fetch_optional(&mut *c)
@@ -1211,6 +1232,11 @@ async fn reverse(
     let Some(s) = load_setl(c, &setl_id).await? else {
         return biz("原交易不存在，无需冲正");
     };
+    if s.psn_no != psn_no {
+        return biz(format!(
+            "冲正人员 {psn_no} 与原交易人员不符，不能冲正（报文ID {omsgid}）"
+        ));
+    }
     if s.state == "reversed" {
         return biz("原交易已冲正，请勿重复冲正");
     }

@@ -23,6 +23,7 @@ async fn engine(url: &str, dir: &std::path::Path) -> (Engine, Operator) {
     let l = ledger::Ledger::open(&dir.join("ledger.db"), &key)
         .await
         .unwrap();
+    l.set_counter_no(1).await.unwrap();
     let now = chrono::Local::now().naive_local();
     l.create_operator(
         "B001",
@@ -66,7 +67,7 @@ fn main() {
             e.set_lines(&op, &v.id, lines()).await.unwrap();
             e.presettle(&op, &v.id, true).await.unwrap();
             let s = e.settle(&op, &v.id).await.unwrap();
-            if s.stage == "settled" {
+            if s.state == checkout::CheckoutState::Settled {
                 e.pay(&op, &v.id, Pay::Cash { given: s.due }).await.unwrap();
             }
             engine_ms.push(t.elapsed().as_secs_f64() * 1000.0);

@@ -14,6 +14,10 @@ pub struct GroupResult {
     /// Settlements the center had and this ledger did not (R2), fetched with
     /// 5203 and booked locally as `adopted` checkouts for the cashier to review.
     pub adopted: Vec<String>,
+    /// Settlements the center holds for other counters of the institution (by their
+    /// msgids): reported, never booked into this ledger.
+    #[serde(default)]
+    pub other_counters: Vec<String>,
     /// 3201 `stmt_rslt`: 0 平.
     pub stmt_rslt: String,
     pub stmt_rslt_dscr: String,
@@ -225,12 +229,24 @@ impl Engine {
             let balanced = rslt == "0";
             let mut differences = Vec::new();
             let mut adopted = Vec::new();
+            let mut other_counters = Vec::new();
             if !balanced {
                 differences = self.detail(op, &g, day, include_refunds).await?;
+                let ours = self.ledger.counter_no().await?;
+                let code = &self.cfg.institution.fixmedins_code;
                 for d in differences
                     .iter()
                     .filter(|d| d.memo.contains("中心有医院无") && d.refd_setl_flag != "1")
                 {
+                    // Only this counter's own settlements (its msgids) are booked here;
+                    // another counter's are its own ledger's business (or the hub's).
+                    let mine = d.msgid.starts_with(code.as_str())
+                        && ours.is_some()
+                        && ledger::counter_of_msgid(&d.msgid) == ours;
+                    if !mine {
+                        other_counters.push(d.setl_id.clone());
+                        continue;
+                    }
                     if self
                         .adopt_from_center(op, &d.psn_no, &d.setl_id, &d.mdtrt_id)
                         .await?
@@ -242,6 +258,7 @@ impl Engine {
             results.push(GroupResult {
                 group: g,
                 adopted,
+                other_counters,
                 stmt_rslt: rslt,
                 stmt_rslt_dscr: dscr,
                 balanced,
@@ -368,7 +385,7 @@ impl Engine {
         };
         let v = self.start(op).await?;
         let mut rec = self.load(&v.id).await?;
-        rec.mode = "adopted".into();
+        rec.mode = ledger::CheckoutMode::Adopted;
         rec.psn_no = Some(psn_no.into());
         rec.mdtrt_id = Some(mdtrt_id.into());
         rec.insutype = r.output["setlinfo"]["insutype"].as_str().map(str::to_owned);
@@ -377,11 +394,11 @@ impl Engine {
             "adopted_note",
             serde_json::json!("对账时从医保中心补录（5203），请核对收款"),
         );
+        // The center holds a settlement for this new checkout: book its answer (an
+        // adopted checkout is done; collecting any money for it is the cashier's review).
+        crate::flow::advance(&mut rec, crate::Event::Adopted)?;
         self.adopt_settlement(op, &mut rec, &msgid, &r.output)
             .await?;
-        let mut rec = self.load(&v.id).await?;
-        rec.state = "done".into();
-        self.save(op, &mut rec).await?;
         Ok(true)
     }
 }

@@ -1,14 +1,20 @@
 //! The online steps of a checkout.
 
 use billing::{BillLine, RegionKind};
-use ledger::{CheckoutRecord, NewPayment, PaymentChannel, SettlementKind, SettlementRecord};
+use ledger::{
+    CheckoutMode, CheckoutRecord, CheckoutState, NewPayment, PaymentChannel, SettlementKind,
+    SettlementRecord,
+};
 use money::Fen;
 use nhsa::types::PsnInfo;
 use nhsa::Infno;
 use serde_json::{json, Value};
 
+use crate::machine::{stage_of, transition, Event, Prior};
 use crate::view::{self, CheckoutView, PersonView};
-use crate::{ctx_of, ctx_str, person_str, set_ctx, CheckoutError, Engine, Operator, Result, Sent};
+use crate::{
+    ctx_of, ctx_str, person_str, set_ctx, CheckoutError, Engine, Job, Operator, Result, Sent,
+};
 
 /// How the rest is paid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -24,7 +30,7 @@ impl Engine {
     /// A new, empty checkout.
     pub async fn start(&self, op: &Operator) -> Result<CheckoutView> {
         let id = uuid::Uuid::new_v4().to_string();
-        let mut rec = CheckoutRecord::new(&id, &op.id, "new", self.now());
+        let mut rec = CheckoutRecord::new(&id, &op.id, self.now());
         set_ctx(&mut rec, "acct_used", json!(true));
         self.save(op, &mut rec).await?;
         self.view(&id).await
@@ -33,7 +39,7 @@ impl Engine {
     /// A scanned string: check it locally, then 1162 → 1101.
     pub async fn resolve_qr(&self, op: &Operator, id: &str, text: &str) -> Result<CheckoutView> {
         let rec = self.load(id).await?;
-        ensure_stage(&rec, &["new", "resolved", "billed"])?;
+        check(&rec, Event::Resolved { has_lines: false })?;
         match voucher::classify(text) {
             voucher::Scanned::MedicalQr { code } => {
                 let r = self
@@ -97,7 +103,7 @@ impl Engine {
             ));
         }
         let rec = self.load(id).await?;
-        ensure_stage(&rec, &["new", "resolved", "billed"])?;
+        check(&rec, Event::Resolved { has_lines: false })?;
         self.resolve_person(op, id, "02", &certno, &certno, name.trim())
             .await
     }
@@ -141,12 +147,8 @@ impl Engine {
         // A new person: forget an earlier visit of this checkout.
         rec.mdtrt_id = None;
         rec.chrg_bchno = None;
-        rec.state = if view::lines_of(&rec).is_empty() {
-            "resolved"
-        } else {
-            "billed"
-        }
-        .into();
+        let has_lines = !view::lines_of(&rec).is_empty();
+        advance(&mut rec, Event::Resolved { has_lines })?;
         self.save(op, &mut rec).await?;
         self.view(id).await
     }
@@ -159,7 +161,14 @@ impl Engine {
         lines: Vec<BillLine>,
     ) -> Result<CheckoutView> {
         let mut rec = self.load(id).await?;
-        ensure_stage(&rec, &["new", "resolved", "billed", "presettled"])?;
+        check(
+            &rec,
+            Event::LinesSet {
+                has_person: true,
+                empty: false,
+            },
+        )?;
+        billing::check_bill(&lines).map_err(|e| CheckoutError::input(e.to_string()))?;
         for (i, l) in lines.iter().enumerate() {
             if l.cnt.0 <= 0 {
                 return Err(CheckoutError::input(format!(
@@ -184,12 +193,11 @@ impl Engine {
         if let Some(obj) = rec.ctx.as_object_mut() {
             obj.remove("presettle");
         }
-        rec.state = match (rec.person.is_some(), lines.is_empty()) {
-            (true, false) => "billed",
-            (true, true) => "resolved",
-            (false, _) => "new",
-        }
-        .into();
+        let ev = Event::LinesSet {
+            has_person: rec.person.is_some(),
+            empty: lines.is_empty(),
+        };
+        advance(&mut rec, ev)?;
         self.save(op, &mut rec).await?;
         self.view(id).await
     }
@@ -201,8 +209,9 @@ impl Engine {
         id: &str,
         acct_used: bool,
     ) -> Result<CheckoutView> {
+        let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
-        ensure_stage(&rec, &["billed", "presettled"])?;
+        check(&rec, Event::Presettled)?;
         let lines = view::lines_of(&rec);
         if lines.is_empty() {
             return Err(CheckoutError::input("账单没有收费项目"));
@@ -367,7 +376,7 @@ impl Engine {
         set_ctx(&mut rec, "presettle", info);
         set_ctx(&mut rec, "pre_input", pre_in);
         set_ctx(&mut rec, "acct_used", json!(acct_used));
-        rec.state = "presettled".into();
+        advance(&mut rec, Event::Presettled)?;
         self.save(op, &mut rec).await?;
         self.view(id).await
     }
@@ -375,8 +384,11 @@ impl Engine {
     /// Settle (2207) with the 2206 figures. An answer lost in the network is
     /// reversed (2601) before anything else can happen.
     pub async fn settle(&self, op: &Operator, id: &str) -> Result<CheckoutView> {
+        // This step owns the checkout until the 2207's outcome is booked: a recovery or
+        // a queue replay running meanwhile leaves it alone.
+        let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
-        ensure_stage(&rec, &["presettled"])?;
+        check(&rec, Event::SettleSent)?;
         let pre = rec.ctx.get("presettle").cloned().unwrap_or(Value::Null);
         let pre_in = rec.ctx.get("pre_input").cloned().unwrap_or(Value::Null);
         let s: nhsa::types::Setlinfo =
@@ -391,47 +403,60 @@ impl Engine {
             z(s.preselfpay_amt),
             z(s.inscp_scp_amt),
         );
-        rec.state = "settling".into();
+        advance(&mut rec, Event::SettleSent)?;
         self.save(op, &mut rec).await?;
         let insuplc = person_str(&rec, "insuplc_admdvs");
         let psn_no = rec.psn_no.clone().unwrap_or_default();
         let (msgid, sent) = self
             .call(op, Some(id), None, &insuplc, Infno::Settle, input)
             .await?;
-        match sent {
-            Sent::Ok(r) => {
-                self.adopt_settlement(op, &mut rec, &msgid, &r.output)
-                    .await?;
-                self.view(id).await
-            }
-            Sent::Err(e) if e.in_doubt() => {
-                let reversed = self.reverse(op, &msgid, "2207", &psn_no, &insuplc).await?;
-                if reversed {
-                    rec.state = "presettled".into();
-                    self.save(op, &mut rec).await?;
-                    Err(CheckoutError::new(
-                        "network",
-                        "结算结果未知，已自动冲正，本次未扣款",
-                        "请再按 F6 结算一次",
-                    )
-                    .with_detail(e.detail()))
-                } else {
-                    self.ledger
-                        .enqueue("reverse", Some(&rec), &json!({"omsgid": msgid, "oinfno": "2207", "psn_no": psn_no, "insuplc": insuplc}), &op.id, self.now())
-                        .await?;
-                    Err(CheckoutError::new(
+        let offline = rec.mode == CheckoutMode::Offline;
+        let doubt =
+            match sent {
+                Sent::Ok(r) => match self.adopt_settlement(op, &mut rec, &msgid, &r.output).await {
+                    Ok(()) => return self.view(id).await,
+                    // The center settled, but this counter could not write it down: say so.
+                    // After a restart recovery books the recorded answer (or reverses it).
+                    Err(e) if e.kind == "ledger" => return Err(CheckoutError::new(
                         "in_doubt",
-                        "结算结果未知，网络恢复后将自动冲正",
-                        "请勿重复结算；可请患者稍候，或按离线方式自费收取（F10）",
+                        "医保中心已结算，但本机账本未能记下结果",
+                        "请勿重复结算，也先不要收款；释放磁盘空间后重启本程序，将自动补记或冲正",
                     )
-                    .with_detail(e.detail()))
+                    .with_detail(e.detail.unwrap_or_default())),
+                    // A success answer we cannot read is no settlement we can stand behind.
+                    Err(e) => e.detail.unwrap_or(e.message),
+                },
+                Sent::Err(e) if e.in_doubt() => e.detail(),
+                Sent::Err(e) => {
+                    advance(&mut rec, Event::SettleUndone { offline })?;
+                    self.save(op, &mut rec).await?;
+                    return Err(CheckoutError::center(&e));
                 }
-            }
-            Sent::Err(e) => {
-                rec.state = "presettled".into();
-                self.save(op, &mut rec).await?;
-                Err(CheckoutError::center(&e))
-            }
+            };
+        // The outcome is unknown: reverse it (2601) before anything else can happen.
+        if self.reverse(op, &msgid, "2207", &psn_no, &insuplc).await? {
+            advance(&mut rec, Event::SettleUndone { offline })?;
+            self.save(op, &mut rec).await?;
+            Err(CheckoutError::new(
+                "network",
+                "结算结果未知，已自动冲正，本次未扣款",
+                "请重新结算",
+            )
+            .with_detail(doubt))
+        } else {
+            let job = Job::Reverse {
+                omsgid: msgid.clone(),
+                oinfno: "2207".into(),
+                psn_no: psn_no.clone(),
+                insuplc: insuplc.clone(),
+            };
+            self.enqueue(op, &job, Some(&rec)).await?;
+            Err(CheckoutError::new(
+                "in_doubt",
+                "结算结果未知，网络恢复后将自动冲正",
+                "请勿重复结算，也不要收款：请患者稍候，冲正完成后再结算",
+            )
+            .with_detail(doubt))
         }
     }
 
@@ -467,6 +492,7 @@ impl Engine {
         if let Some(pre) = ctx_of::<nhsa::types::Setlinfo>(rec, "presettle") {
             notes.extend(settle_differences(&pre, &s));
         }
+        notes.extend(out_of_range(&s));
         if !notes.is_empty() {
             tracing::warn!(checkout = %rec.id, ?notes, "2207 answer flagged");
         }
@@ -483,14 +509,13 @@ impl Engine {
         let pays = fund_payments(&rec.id, &rec_s, None);
         rec.setl_id = Some(setl_id);
         set_ctx(rec, "settle", info);
-        rec.state = if rec.mode == "offline" {
-            "done"
-        } else if rec_s.psn_cash_pay > Fen::ZERO {
-            "settled"
-        } else {
-            "done"
-        }
-        .into();
+        let ev = Event::SettleAnswered {
+            cash_due: rec_s.psn_cash_pay > Fen::ZERO,
+            flagged: !notes.is_empty(),
+            // Cash for an offline or adopted checkout was (or is) settled apart.
+            offline: rec.mode != CheckoutMode::Online,
+        };
+        advance(rec, ev)?;
         self.ledger
             .record_settlement(&rec_s, &pays, rec, &op.id, self.now())
             .await?;
@@ -499,8 +524,9 @@ impl Engine {
 
     /// Collect the rest: cash with change, or card with the terminal's reference.
     pub async fn pay(&self, op: &Operator, id: &str, pay: Pay) -> Result<CheckoutView> {
+        let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
-        ensure_stage(&rec, &["settled"])?;
+        check(&rec, Event::Paid)?;
         let v = self.view(id).await?;
         let due = v.due;
         let p = match pay {
@@ -538,11 +564,68 @@ impl Engine {
                 }
             }
         };
-        rec.state = "done".into();
+        advance(&mut rec, Event::Paid)?;
         self.ledger
             .record_payment(&p, Some(&rec), &op.id, self.now())
             .await?;
         self.view(id).await
+    }
+
+    /// A supervisor accepts a held (flagged) settlement with a reason: the rest may
+    /// then be collected. Both people and the reason go into the audit log. (The
+    /// other way out of `held` is a refund.)
+    pub async fn accept_held(
+        &self,
+        op: &Operator,
+        id: &str,
+        supervisor_id: &str,
+        supervisor_password: &str,
+        reason: &str,
+    ) -> Result<CheckoutView> {
+        let reason = reason.trim();
+        if reason.chars().count() < 2 {
+            return Err(CheckoutError::input("请写明接受该结算结果的理由"));
+        }
+        let sup = self
+            .confirm_supervisor(supervisor_id, supervisor_password)
+            .await?;
+        let _claim = self.ledger.claim(id)?;
+        let mut rec = self.load(id).await?;
+        let cash_due = self
+            .view(id)
+            .await?
+            .split
+            .map(|s| s.psn_cash_pay)
+            .unwrap_or(Fen::ZERO)
+            > Fen::ZERO;
+        advance(&mut rec, Event::HoldAccepted { cash_due })?;
+        set_ctx(
+            &mut rec,
+            "hold_accepted",
+            json!({"supervisor": sup.id, "reason": reason}),
+        );
+        self.save(op, &mut rec).await?;
+        self.ledger
+            .audit(
+                &op.id,
+                "checkout.hold_accepted",
+                &json!({"checkout": id, "setl_id": rec.setl_id, "supervisor": sup.id, "cashier": op.id, "reason": reason}),
+                self.now(),
+            )
+            .await?;
+        self.view(id).await
+    }
+
+    async fn confirm_supervisor(&self, id: &str, password: &str) -> Result<ledger::Operator> {
+        self.ledger
+            .confirm_supervisor(id, password, self.now())
+            .await
+            .map_err(|e| match e {
+                ledger::Error::Auth(a) => {
+                    CheckoutError::new("auth", a.message_zh(), "需要主管输入自己的工号和密码确认")
+                }
+                other => other.into(),
+            })
     }
 
     /// Refund a whole settlement (2208) with a supervisor's confirmation; cash
@@ -556,19 +639,11 @@ impl Engine {
         reason: &str,
     ) -> Result<CheckoutView> {
         let sup = self
-            .ledger
-            .confirm_supervisor(supervisor_id, supervisor_password, self.now())
-            .await
-            .map_err(|e| match e {
-                ledger::Error::Auth(a) => CheckoutError::new(
-                    "auth",
-                    a.message_zh(),
-                    "退费需要主管输入自己的工号和密码确认",
-                ),
-                other => other.into(),
-            })?;
+            .confirm_supervisor(supervisor_id, supervisor_password)
+            .await?;
+        let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
-        ensure_stage(&rec, &["settled", "done"])?;
+        check(&rec, Event::RefundSent)?;
         let setl_id = rec
             .setl_id
             .clone()
@@ -576,10 +651,15 @@ impl Engine {
         let insuplc = person_str(&rec, "insuplc_admdvs");
         let psn_no = rec.psn_no.clone().unwrap_or_default();
         let mdtrt = rec.mdtrt_id.clone().unwrap_or_default();
-        let prev_state = rec.state.clone();
+        let prior = match rec.state {
+            CheckoutState::Settled => Prior::Settled,
+            CheckoutState::Held => Prior::Held,
+            _ => Prior::Done,
+        };
         set_ctx(&mut rec, "refund_reason", json!(reason));
         set_ctx(&mut rec, "refund_supervisor", json!(sup.id));
-        rec.state = "refunding".into();
+        set_ctx(&mut rec, "refund_prior", json!(prior));
+        advance(&mut rec, Event::RefundSent)?;
         self.save(op, &mut rec).await?;
         let (msgid, sent) = self
             .call(
@@ -600,9 +680,13 @@ impl Engine {
             Sent::Err(e) => {
                 let doubt = e.in_doubt();
                 if doubt && !self.reverse(op, &msgid, "2208", &psn_no, &insuplc).await? {
-                    self.ledger
-                        .enqueue("reverse", Some(&rec), &json!({"omsgid": msgid, "oinfno": "2208", "psn_no": psn_no, "insuplc": insuplc}), &op.id, self.now())
-                        .await?;
+                    let job = Job::Reverse {
+                        omsgid: msgid.clone(),
+                        oinfno: "2208".into(),
+                        psn_no: psn_no.clone(),
+                        insuplc: insuplc.clone(),
+                    };
+                    self.enqueue(op, &job, Some(&rec)).await?;
                     return Err(CheckoutError::new(
                         "in_doubt",
                         "退费结果未知，网络恢复后将自动冲正",
@@ -610,7 +694,7 @@ impl Engine {
                     )
                     .with_detail(e.detail()));
                 }
-                rec.state = prev_state;
+                advance(&mut rec, Event::RefundUndone { prior })?;
                 self.save(op, &mut rec).await?;
                 Err(if doubt {
                     CheckoutError::new(
@@ -640,7 +724,22 @@ impl Engine {
     ) -> Result<CheckoutView> {
         let orig = self.load(id).await?;
         let lines = view::lines_of(&orig);
-        let kept: Vec<BillLine> = keep.iter().filter_map(|&i| lines.get(i).cloned()).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for &i in keep {
+            if i >= lines.len() {
+                return Err(CheckoutError::input(format!(
+                    "没有第 {i} 行：本单共 {} 行（编号 0–{}）",
+                    lines.len(),
+                    lines.len().saturating_sub(1)
+                )));
+            }
+            if !seen.insert(i) {
+                return Err(CheckoutError::input(format!(
+                    "保留项目第 {i} 行写了两次，每行只能保留一次"
+                )));
+            }
+        }
+        let kept: Vec<BillLine> = seen.iter().map(|&i| lines[i].clone()).collect();
         if kept.is_empty() || kept.len() == lines.len() {
             return Err(CheckoutError::input(
                 "部分退费需保留部分项目：全部退请用整笔退费，不退请取消",
@@ -716,7 +815,7 @@ impl Engine {
         }
         set_ctx(rec, "refund", info);
         set_ctx(rec, "refund_setl_id", json!(cancel_id));
-        rec.state = "refunded".into();
+        advance(rec, Event::RefundAnswered)?;
         self.ledger
             .record_settlement(&rec_s, &pays, rec, &op.id, self.now())
             .await?;
@@ -766,16 +865,17 @@ impl Engine {
             .map(|p| p.payment.amount)
             .sum();
         let change: Fen = payments.iter().filter_map(|p| p.payment.change).sum();
-        let due = match rec.state.as_str() {
-            "settled" => split.as_ref().map(|s| s.psn_cash_pay).unwrap_or(Fen::ZERO) - collected,
-            "billed" | "presettled" | "resolved" | "new" if rec.mode == "offline" => Fen::ZERO,
-            "presettled" => split.as_ref().map(|s| s.psn_cash_pay).unwrap_or(Fen::ZERO),
+        let cash_part = split.as_ref().map(|s| s.psn_cash_pay).unwrap_or(Fen::ZERO);
+        let due = match rec.state {
+            CheckoutState::Settled => cash_part - collected,
+            CheckoutState::Presettled if rec.mode == CheckoutMode::Online => cash_part,
             _ => Fen::ZERO,
         };
         Ok(CheckoutView {
             id: rec.id.clone(),
-            stage: rec.state.clone(),
-            mode: rec.mode.clone(),
+            state: rec.state,
+            stage: stage_of(rec.state),
+            mode: rec.mode,
             operator_id: rec.operator_id.clone(),
             person,
             lines: view::line_views(&lines),
@@ -838,13 +938,44 @@ fn catalogue_differences(center: &nhsa::types::Setlinfo, lines: &[BillLine]) -> 
     .collect()
 }
 
-/// Money fields of a 2207 answer that differ from the 2206 answer it was sent with.
+/// Parts of a 2207 answer that cannot be right whatever the policy: a negative
+/// part, or a part larger than the whole bill.
+fn out_of_range(s: &nhsa::types::Setlinfo) -> Vec<String> {
+    let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
+    let total = z(s.medfee_sumamt);
+    [
+        ("基金支付", z(s.fund_pay_sumamt)),
+        ("个人账户支付", z(s.acct_pay)),
+        ("共济支付", z(s.acct_mulaid_pay)),
+        ("个人现金支付", z(s.psn_cash_pay)),
+        ("医院负担", z(s.hosp_part_amt)),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v < Fen::ZERO || *v > total)
+    .map(|(label, v)| format!("中心结算结果的{label} {v} 元超出范围（医疗费总额 {total} 元）"))
+    .collect()
+}
+
+/// Money and class fields of a 2207 answer that differ from the 2206 answer it was sent with.
 fn settle_differences(pre: &nhsa::types::Setlinfo, s: &nhsa::types::Setlinfo) -> Vec<String> {
     let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
     [
         ("医疗费总额", z(pre.medfee_sumamt), z(s.medfee_sumamt)),
+        (
+            "全自费金额",
+            z(pre.fulamt_ownpay_amt),
+            z(s.fulamt_ownpay_amt),
+        ),
+        (
+            "超限价自费金额",
+            z(pre.overlmt_selfpay),
+            z(s.overlmt_selfpay),
+        ),
+        ("先行自付金额", z(pre.preselfpay_amt), z(s.preselfpay_amt)),
+        ("符合政策范围金额", z(pre.inscp_scp_amt), z(s.inscp_scp_amt)),
         ("基金支付", z(pre.fund_pay_sumamt), z(s.fund_pay_sumamt)),
         ("个人账户支付", z(pre.acct_pay), z(s.acct_pay)),
+        ("共济支付", z(pre.acct_mulaid_pay), z(s.acct_mulaid_pay)),
         ("个人现金支付", z(pre.psn_cash_pay), z(s.psn_cash_pay)),
     ]
     .into_iter()
@@ -984,30 +1115,15 @@ pub(crate) fn person_view(p: &Value, hospital_admdvs: &str) -> PersonView {
     }
 }
 
-fn ensure_stage(rec: &CheckoutRecord, allowed: &[&str]) -> Result<()> {
-    if allowed.contains(&rec.state.as_str()) {
-        Ok(())
-    } else {
-        Err(CheckoutError::state(format!(
-            "当前步骤（{}）不能进行此操作",
-            stage_zh(&rec.state)
-        )))
-    }
+/// Refuse an event the checkout's state does not allow, before anything is sent.
+pub(crate) fn check(rec: &CheckoutRecord, ev: Event) -> Result<()> {
+    transition(rec.state, ev)
+        .map(|_| ())
+        .map_err(|r| CheckoutError::state(r.message_zh()))
 }
 
-pub fn stage_zh(s: &str) -> &'static str {
-    match s {
-        "new" => "待识别",
-        "resolved" => "已识别",
-        "billed" => "已录入账单",
-        "presettled" => "已预结算",
-        "settling" => "结算中",
-        "settled" => "已结算待收款",
-        "done" => "已完成",
-        "refunding" => "退费中",
-        "refunded" => "已退费",
-        "offline_queued" => "离线待结算",
-        "void" => "已作废",
-        _ => "未知",
-    }
+/// Move the checkout on by an event (the caller saves it).
+pub(crate) fn advance(rec: &mut CheckoutRecord, ev: Event) -> Result<()> {
+    rec.state = transition(rec.state, ev).map_err(|r| CheckoutError::state(r.message_zh()))?;
+    Ok(())
 }

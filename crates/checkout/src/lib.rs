@@ -1,5 +1,5 @@
 //! One checkout from scan to paid, written to the ledger before each step is
-//! acted on (DOMAIN.md §0, §5.4, §5.5):
+//! acted on (docs/domain.md §0, §5.4, §5.5):
 //!
 //! `new → resolved → billed → presettled → settling → settled → done`,
 //! with `refunding → refunded`, and offline `offline_queued → done`.
@@ -13,6 +13,8 @@
 
 mod day;
 mod flow;
+mod job;
+pub mod machine;
 mod offline;
 mod receipt_data;
 mod view;
@@ -29,7 +31,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use day::{DayCounts, DayReport, GroupResult};
-pub use flow::{stage_zh, Pay};
+pub use flow::Pay;
+pub use job::Job;
+pub use ledger::{CheckoutMode, CheckoutState};
+pub use machine::{stage_of, Event, Stage};
 pub use offline::{RecoverReport, SyncReport};
 pub use view::{CheckoutView, LineView, PersonView, ReasonView, SplitView};
 
@@ -133,6 +138,24 @@ impl CheckoutError {
 
 impl From<ledger::Error> for CheckoutError {
     fn from(e: ledger::Error) -> CheckoutError {
+        match &e {
+            ledger::Error::Busy(_) => {
+                return CheckoutError::new(
+                    "busy",
+                    "这笔收费正在处理中（结算或冲正尚未返回）",
+                    "请稍候，处理完成后再操作",
+                )
+                .with_detail(e.to_string())
+            }
+            ledger::Error::NoCounterNo => {
+                return CheckoutError::new(
+                    "config",
+                    "本机未设置收费终端编号（01–99），不能联机结算",
+                    "请信息科在设置中填写本院唯一的终端编号（或由机构中心分配）",
+                )
+            }
+            _ => {}
+        }
         CheckoutError {
             kind: "ledger".into(),
             message: "本机账本写入失败，本步骤未执行".into(),
@@ -432,6 +455,19 @@ impl Engine {
     /// The bill's lines as entered (for editing them before upload).
     pub async fn lines(&self, id: &str) -> Result<Vec<billing::BillLine>> {
         Ok(view::lines_of(&self.load(id).await?))
+    }
+
+    /// Put a job in the queue (written before anything else is tried).
+    pub(crate) async fn enqueue(
+        &self,
+        op: &Operator,
+        job: &Job,
+        rec: Option<&CheckoutRecord>,
+    ) -> Result<ledger::OutboxItem> {
+        Ok(self
+            .ledger
+            .enqueue(job.kind(), rec, &job.payload(), &op.id, self.now())
+            .await?)
     }
 
     pub(crate) async fn save(&self, op: &Operator, rec: &mut CheckoutRecord) -> Result<()> {

@@ -2,15 +2,18 @@
 
 use billing::{BillLine, PersonFunds, RegionKind, Situation, YearUsage};
 use chrono::Duration;
-use ledger::{CallState, NewPayment, OutboxItem, PaymentChannel};
+use ledger::{
+    CallState, CheckoutMode, CheckoutRecord, CheckoutState, NewPayment, OutboxItem, PaymentChannel,
+};
 use money::Fen;
 use nhsa::Infno;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::flow::Pay;
+use crate::flow::{advance, check, Pay};
+use crate::machine::{Event, Prior};
 use crate::view::{self, CheckoutView};
-use crate::{ctx_of, set_ctx, CheckoutError, Engine, OfflineMode, Operator, Result};
+use crate::{ctx_of, set_ctx, CheckoutError, Engine, Job, OfflineMode, Operator, Result};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecoverReport {
@@ -22,6 +25,12 @@ pub struct RecoverReport {
     pub still_in_doubt: Vec<String>,
     /// Checkouts put back to the step before the interrupted one.
     pub rewound: Vec<String>,
+    /// Calls left alone because a live step of this process is still waiting on them.
+    #[serde(default)]
+    pub in_flight: Vec<String>,
+    /// Items that could not be resolved now, with the reason (the others were).
+    #[serde(default)]
+    pub failed: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -79,13 +88,10 @@ impl Engine {
         name: &str,
         pay: Pay,
     ) -> Result<CheckoutView> {
+        let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
-        if !matches!(
-            rec.state.as_str(),
-            "new" | "resolved" | "billed" | "presettled"
-        ) {
-            return Err(CheckoutError::state("当前步骤不能改为离线收费"));
-        }
+        check(&rec, Event::OfflineCollected { queued: true })
+            .map_err(|_| CheckoutError::state("当前步骤不能改为离线收费"))?;
         let lines = view::lines_of(&rec);
         if lines.is_empty() {
             return Err(CheckoutError::input("账单没有收费项目"));
@@ -141,10 +147,15 @@ impl Engine {
                 note: Some("离线收费".into()),
             },
         };
-        rec.mode = "offline".into();
+        rec.mode = CheckoutMode::Offline;
         set_ctx(&mut rec, "offline_mode", json!(mode));
         set_ctx(&mut rec, "collected", json!(due));
-        rec.state = if has_id { "offline_queued" } else { "done" }.into();
+        set_ctx(
+            &mut rec,
+            "offline_at",
+            json!(self.now().format("%Y-%m-%d %H:%M:%S").to_string()),
+        );
+        advance(&mut rec, Event::OfflineCollected { queued: has_id })?;
         if has_id {
             let mut person = rec.person.clone().unwrap_or_else(|| json!({}));
             person["offline_certno"] = json!(certno);
@@ -155,16 +166,10 @@ impl Engine {
             .record_payment(&p, Some(&rec), &op.id, self.now())
             .await?;
         if has_id {
-            let item = self
-                .ledger
-                .enqueue(
-                    "settle",
-                    Some(&rec),
-                    &json!({"checkout_id": id}),
-                    &op.id,
-                    self.now(),
-                )
-                .await?;
+            let job = Job::Settle {
+                checkout_id: id.to_string(),
+            };
+            let item = self.enqueue(op, &job, Some(&rec)).await?;
             set_ctx(&mut rec, "outbox_id", json!(item.id));
             self.save(op, &mut rec).await?;
         }
@@ -248,65 +253,60 @@ impl Engine {
     }
 
     async fn run_item(&self, op: &Operator, item: &OutboxItem) -> Result<Value> {
-        match item.kind.as_str() {
-            "reverse" => {
-                let p = &item.payload;
-                let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                if self
-                    .reverse(op, &s("omsgid"), &s("oinfno"), &s("psn_no"), &s("insuplc"))
+        match Job::of(item).map_err(CheckoutError::input)? {
+            Job::Reverse {
+                omsgid,
+                oinfno,
+                psn_no,
+                insuplc,
+            } => {
+                if !self
+                    .reverse(op, &omsgid, &oinfno, &psn_no, &insuplc)
                     .await?
                 {
-                    if let Some(cid) = &item.checkout_id {
-                        let mut rec = self.load(cid).await?;
-                        rec.state = match rec.state.as_str() {
-                            "settling" => "presettled",
-                            "refunding" => {
-                                if rec.setl_id.is_some() {
-                                    "done"
-                                } else {
-                                    "presettled"
-                                }
-                            }
-                            other => other,
-                        }
-                        .to_string();
-                        self.save(op, &mut rec).await?;
-                    }
-                    Ok(json!({"reversed": s("omsgid")}))
-                } else {
-                    Err(CheckoutError::new(
+                    return Err(CheckoutError::new(
                         "network",
                         "冲正未完成：连接不上医保中心",
                         "网络恢复后自动重试",
-                    ))
+                    ));
                 }
+                if let Some(cid) = &item.checkout_id {
+                    if let Ok(_claim) = self.ledger.claim(cid) {
+                        let mut rec = self.load(cid).await?;
+                        // Only when no other 2207/2208 of it is still open.
+                        let open = self.ledger.calls_of_checkout(cid).await?.iter().any(|c| {
+                            matches!(c.infno.as_str(), "2207" | "2208") && c.state.is_open()
+                        });
+                        if !open {
+                            self.undo_in_doubt(op, &mut rec).await?;
+                        }
+                    }
+                }
+                Ok(json!({"reversed": omsgid}))
             }
-            "signout" => {
-                let p = &item.payload;
-                let sign_no = p.get("sign_no").and_then(Value::as_str).unwrap_or("");
+            Job::SignOut { sign_no } => {
                 let r = self
                     .call_ok(
                         op,
                         None,
                         "",
                         Infno::SignOut,
-                        nhsa::inputs::sign_out(sign_no, &op.id),
+                        nhsa::inputs::sign_out(&sign_no, &op.id),
                     )
                     .await?;
                 Ok(r.output)
             }
-            "settle" => self.replay_settlement(op, item).await,
-            other => Err(CheckoutError::input(format!("未知的队列项类型 {other}"))),
+            Job::Settle { checkout_id } => self.replay_settlement(op, &checkout_id).await,
         }
     }
 
     /// An offline checkout settled now: 1101 by 身份证 → 2201 … 2207; the
     /// difference to what was collected becomes an adjustment.
-    async fn replay_settlement(&self, op: &Operator, item: &OutboxItem) -> Result<Value> {
-        let cid = item
-            .checkout_id
-            .clone()
-            .ok_or_else(|| CheckoutError::input("队列项缺少收费记录"))?;
+    async fn replay_settlement(&self, op: &Operator, checkout_id: &str) -> Result<Value> {
+        if checkout_id.is_empty() {
+            return Err(CheckoutError::input("队列项缺少收费记录"));
+        }
+        let cid = checkout_id.to_string();
         let rec = self.load(&cid).await?;
         if let Some(setl) = &rec.setl_id {
             return Ok(json!({"setl_id": setl, "note": "already settled"}));
@@ -327,9 +327,21 @@ impl Engine {
             .to_string();
         let collected: Fen = ctx_of(&rec, "collected").unwrap_or(Fen::ZERO);
         let lines = view::lines_of(&rec);
-        // Keep the collected state: walk the online steps on the same record.
         let mut r = rec.clone();
-        r.state = "new".into();
+        // An earlier replay's 2207 is still unresolved: reverse it first. No second
+        // 2207 is ever sent for a checkout while an earlier one may stand.
+        if r.state == CheckoutState::Settling {
+            if !self.reverse_open_calls(op, &r, "2207").await? {
+                return Err(CheckoutError::new(
+                    "in_doubt",
+                    "上次补传的结算结果未知，冲正完成前不再结算",
+                    "网络恢复后自动重试",
+                ));
+            }
+            advance(&mut r, Event::SettleUndone { offline: true })?;
+        }
+        // Keep the collected state: walk the online steps on the same record.
+        advance(&mut r, Event::ReplayStarted)?;
         self.save(op, &mut r).await?;
         let step = async {
             self.resolve_id(op, &cid, &certno, &name).await?;
@@ -341,10 +353,11 @@ impl Engine {
         let v = match step {
             Ok(v) => v,
             Err(e) => {
-                // Back to the queued state so the screen keeps showing it as pending.
+                // Back to the queued state so the screen keeps showing it as pending;
+                // a 2207 in doubt keeps it settling until it is resolved.
                 let mut back = self.load(&cid).await?;
-                if back.state != "settling" {
-                    back.state = "offline_queued".into();
+                if back.state != CheckoutState::Settling {
+                    advance(&mut back, Event::ReplayFailed)?;
                     self.save(op, &mut back).await?;
                 }
                 return Err(e);
@@ -356,9 +369,6 @@ impl Engine {
             .map(|s| s.psn_cash_pay)
             .unwrap_or(Fen::ZERO);
         let adj = cash - collected;
-        let mut rec = self.load(&cid).await?;
-        rec.state = "done".into();
-        self.save(op, &mut rec).await?;
         if adj != Fen::ZERO {
             let reason = if adj < Fen::ZERO {
                 format!(
@@ -388,86 +398,81 @@ impl Engine {
             return Ok(());
         }
         self.ledger.record_sign_out(&op.id, now.date(), now).await?;
-        self.ledger
-            .enqueue("signout", None, &json!({"sign_no": s.sign_no}), &op.id, now)
+        self.enqueue(op, &Job::SignOut { sign_no: s.sign_no }, None)
             .await?;
         Ok(())
     }
 
-    /// At start-up: reverse every 2207/2208 whose outcome is unknown, book
-    /// answers that arrived but were not booked, rewind interrupted checkouts.
+    /// Reverse (2601) every open 2207/2208 call of a checkout. `Ok(true)`: none is
+    /// left open; `Ok(false)`: the center could not be reached for one of them.
+    pub(crate) async fn reverse_open_calls(
+        &self,
+        op: &Operator,
+        rec: &CheckoutRecord,
+        infno: &str,
+    ) -> Result<bool> {
+        let psn = rec.psn_no.clone().unwrap_or_default();
+        let insuplc = crate::person_str(rec, "insuplc_admdvs");
+        for c in self.ledger.calls_of_checkout(&rec.id).await? {
+            if c.infno == infno
+                && c.state.is_open()
+                && !self.reverse(op, &c.msgid, &c.infno, &psn, &insuplc).await?
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// A checkout whose 2207/2208 is known to hold nothing at the center goes back
+    /// to the step before it.
+    pub(crate) async fn undo_in_doubt(
+        &self,
+        op: &Operator,
+        rec: &mut CheckoutRecord,
+    ) -> Result<()> {
+        let ev = match rec.state {
+            CheckoutState::Settling => Event::SettleUndone {
+                offline: rec.mode == CheckoutMode::Offline,
+            },
+            CheckoutState::Refunding => Event::RefundUndone {
+                prior: ctx_of(rec, "refund_prior").unwrap_or(Prior::Done),
+            },
+            _ => return Ok(()),
+        };
+        advance(rec, ev)?;
+        self.save(op, rec).await
+    }
+
+    /// Reverse every 2207/2208 whose outcome is unknown, book answers that arrived
+    /// but were not booked, rewind interrupted checkouts. Checkouts a live step of
+    /// this process is working on are left alone (another process cannot be
+    /// working on this ledger: it could not have opened it). One item that cannot be
+    /// resolved is reported and the others are still resolved.
     pub async fn recover(&self, op: &Operator) -> Result<RecoverReport> {
         let mut rep = RecoverReport::default();
         for call in self.ledger.open_calls(&["2207", "2208"]).await? {
             let Some(cid) = call.checkout_id.clone() else {
                 continue;
             };
-            let rec = self.load(&cid).await?;
-            let psn = rec.psn_no.clone().unwrap_or_default();
-            let insuplc = rec
-                .person
-                .as_ref()
-                .and_then(|p| p.get("insuplc_admdvs"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            if self
-                .reverse(op, &call.msgid, &call.infno, &psn, &insuplc)
-                .await?
-            {
-                rep.reversed.push(call.msgid.clone());
-            } else {
-                let queued = self.ledger.outbox(false).await?.iter().any(|i| {
-                    i.kind == "reverse"
-                        && i.payload.get("omsgid").and_then(Value::as_str)
-                            == Some(call.msgid.as_str())
-                });
-                if !queued {
-                    self.ledger.enqueue("reverse", None, &json!({"omsgid": call.msgid, "oinfno": call.infno, "psn_no": psn, "insuplc": insuplc}), &op.id, self.now()).await?;
-                }
-                rep.still_in_doubt.push(call.msgid.clone());
+            let Ok(_claim) = self.ledger.claim(&cid) else {
+                rep.in_flight.push(call.msgid.clone());
+                continue;
+            };
+            if let Err(e) = self.recover_call(op, &cid, &call, &mut rep).await {
+                rep.failed.push((call.msgid.clone(), e.to_string()));
             }
         }
         // Answers booked as calls but not as settlements (a crash between the two).
-        for s in ["settling", "refunding"] {
-            for mut rec in self.ledger.checkouts(&[s], 1000).await? {
-                let calls = self.ledger.calls_of_checkout(&rec.id).await?;
-                let infno = if s == "settling" { "2207" } else { "2208" };
-                let last = calls.iter().rev().find(|c| c.infno == infno);
-                match last {
-                    Some(c) if c.state == CallState::Ok => {
-                        let output = c
-                            .response
-                            .as_ref()
-                            .and_then(|r| r.get("output"))
-                            .cloned()
-                            .unwrap_or(Value::Null);
-                        if s == "settling" {
-                            self.adopt_settlement(op, &mut rec, &c.msgid, &output)
-                                .await?;
-                        } else {
-                            let orig = rec.setl_id.clone().unwrap_or_default();
-                            self.adopt_cancel(op, &mut rec, &c.msgid, &orig, &output)
-                                .await?;
-                        }
-                        rep.adopted.push(rec.id.clone());
-                    }
-                    Some(c) if c.state.is_open() => {}
-                    _ => {
-                        rec.state = if s == "settling" {
-                            "presettled"
-                        } else if rec.setl_id.is_some() {
-                            "done"
-                        } else {
-                            "presettled"
-                        }
-                        .into();
-                        if rec.mode == "offline" && s == "settling" {
-                            rec.state = "offline_queued".into();
-                        }
-                        self.save(op, &mut rec).await?;
-                        rep.rewound.push(rec.id.clone());
-                    }
+        for s in [CheckoutState::Settling, CheckoutState::Refunding] {
+            for rec in self.ledger.checkouts(&[s], 1000).await? {
+                let Ok(_claim) = self.ledger.claim(&rec.id) else {
+                    rep.in_flight.push(rec.id.clone());
+                    continue;
+                };
+                let id = rec.id.clone();
+                if let Err(e) = self.recover_checkout(op, rec, &mut rep).await {
+                    rep.failed.push((id, e.to_string()));
                 }
             }
         }
@@ -480,6 +485,92 @@ impl Engine {
             }
         }
         Ok(rep)
+    }
+
+    async fn recover_call(
+        &self,
+        op: &Operator,
+        cid: &str,
+        call: &ledger::CenterCall,
+        rep: &mut RecoverReport,
+    ) -> Result<()> {
+        let rec = self.load(cid).await?;
+        let psn = rec.psn_no.clone().unwrap_or_default();
+        let insuplc = crate::person_str(&rec, "insuplc_admdvs");
+        if self
+            .reverse(op, &call.msgid, &call.infno, &psn, &insuplc)
+            .await?
+        {
+            rep.reversed.push(call.msgid.clone());
+            return Ok(());
+        }
+        let queued = self.ledger.outbox(false).await?.iter().any(|i| {
+            i.kind == "reverse"
+                && i.payload.get("omsgid").and_then(Value::as_str) == Some(call.msgid.as_str())
+        });
+        if !queued {
+            let job = Job::Reverse {
+                omsgid: call.msgid.clone(),
+                oinfno: call.infno.clone(),
+                psn_no: psn,
+                insuplc,
+            };
+            self.enqueue(op, &job, Some(&rec)).await?;
+        }
+        rep.still_in_doubt.push(call.msgid.clone());
+        Ok(())
+    }
+
+    async fn recover_checkout(
+        &self,
+        op: &Operator,
+        mut rec: CheckoutRecord,
+        rep: &mut RecoverReport,
+    ) -> Result<()> {
+        let settling = rec.state == CheckoutState::Settling;
+        let infno = if settling { "2207" } else { "2208" };
+        let calls = self.ledger.calls_of_checkout(&rec.id).await?;
+        let last = calls.iter().rev().find(|c| c.infno == infno);
+        match last {
+            Some(c) if c.state == CallState::Ok => {
+                let output = c
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.get("output"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let booked = if settling {
+                    self.adopt_settlement(op, &mut rec, &c.msgid, &output).await
+                } else {
+                    let orig = rec.setl_id.clone().unwrap_or_default();
+                    self.adopt_cancel(op, &mut rec, &c.msgid, &orig, &output)
+                        .await
+                };
+                match booked {
+                    Ok(()) => rep.adopted.push(rec.id.clone()),
+                    // A success answer that cannot be read: in doubt, so reverse it.
+                    Err(e) if e.kind != "ledger" => {
+                        let psn = rec.psn_no.clone().unwrap_or_default();
+                        let insuplc = crate::person_str(&rec, "insuplc_admdvs");
+                        if self.reverse(op, &c.msgid, infno, &psn, &insuplc).await? {
+                            rep.reversed.push(c.msgid.clone());
+                            let mut fresh = self.load(&rec.id).await?;
+                            self.undo_in_doubt(op, &mut fresh).await?;
+                            rep.rewound.push(rec.id.clone());
+                        } else {
+                            rep.still_in_doubt.push(c.msgid.clone());
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Some(c) if c.state.is_open() => {}
+            _ => {
+                self.undo_in_doubt(op, &mut rec).await?;
+                rep.rewound.push(rec.id.clone());
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,9 @@
 //! What the screen and the CLI show of a checkout.
 
 use billing::{BillLine, FallbackReason};
-use ledger::{CheckoutRecord, PaymentRecord};
+use ledger::{CheckoutMode, CheckoutRecord, CheckoutState, PaymentRecord};
+
+use crate::machine::Stage;
 use money::Fen;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -70,8 +72,11 @@ pub struct SplitView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutView {
     pub id: String,
-    pub stage: String,
-    pub mode: String,
+    /// The checkout's state as the ledger holds it.
+    pub state: CheckoutState,
+    /// The step the window shows (derived from `state`).
+    pub stage: Stage,
+    pub mode: CheckoutMode,
     pub operator_id: String,
     pub person: Option<PersonView>,
     pub lines: Vec<LineView>,

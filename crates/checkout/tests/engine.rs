@@ -17,6 +17,7 @@ async fn setup(read_timeout: Duration) -> (Engine, Operator, String, tempfile::T
     let l = ledger::Ledger::open(&dir.path().join("ledger.db"), &key)
         .await
         .unwrap();
+    l.set_counter_no(1).await.unwrap();
     let now = chrono::Local::now().naive_local();
     l.create_operator(
         "C001",
@@ -67,7 +68,7 @@ async fn a_lost_settle_answer_is_reversed_at_once_and_the_patient_can_settle_aga
     let err = e.settle(&op, &v.id).await.unwrap_err();
     assert_eq!(err.kind, "network", "{err:?}");
     assert!(err.message.contains("已自动冲正"), "{}", err.message);
-    assert_eq!(e.view(&v.id).await.unwrap().stage, "presettled");
+    assert_eq!(e.view(&v.id).await.unwrap().state.as_str(), "presettled");
     let done = e.settle(&op, &v.id).await.unwrap();
     assert!(done.setl_id.is_some());
     assert_eq!(
@@ -87,7 +88,7 @@ async fn refunds_need_a_supervisor_and_return_cash_through_its_channel() {
     e.set_lines(&op, &v.id, lines()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     let s = e.settle(&op, &v.id).await.unwrap();
-    assert_eq!(s.stage, "settled");
+    assert_eq!(s.state.as_str(), "settled");
     let paid = e
         .pay(
             &op,
@@ -98,7 +99,7 @@ async fn refunds_need_a_supervisor_and_return_cash_through_its_channel() {
         )
         .await
         .unwrap();
-    assert_eq!(paid.stage, "done");
+    assert_eq!(paid.state.as_str(), "done");
     let no = e
         .refund(&op, &v.id, "C001", "cashier-pass-1", "test")
         .await
@@ -113,7 +114,7 @@ async fn refunds_need_a_supervisor_and_return_cash_through_its_channel() {
         .refund(&op, &v.id, "S001", "super-pass-1", "test")
         .await
         .unwrap();
-    assert_eq!(r.stage, "refunded");
+    assert_eq!(r.state.as_str(), "refunded");
     let back: money::Fen = r
         .payments
         .iter()
@@ -177,7 +178,7 @@ async fn a_partial_refund_cancels_and_resettles_the_kept_lines() {
     e.set_lines(&op, &v.id, two).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     let s = e.settle(&op, &v.id).await.unwrap();
-    if s.stage == "settled" {
+    if s.state == checkout::CheckoutState::Settled {
         e.pay(&op, &v.id, Pay::Cash { given: s.due }).await.unwrap();
     }
     // Keep only the first line (阿莫西林 2 × 25.00).
@@ -187,18 +188,61 @@ async fn a_partial_refund_cancels_and_resettles_the_kept_lines() {
         .unwrap();
     assert_eq!(n.total, money::Fen::parse("50.00").unwrap());
     assert!(n.setl_id.is_some() && n.setl_id != s.setl_id);
-    assert_eq!(e.view(&v.id).await.unwrap().stage, "refunded");
+    assert_eq!(e.view(&v.id).await.unwrap().state.as_str(), "refunded");
     let st = e.ledger.settlements().await.unwrap();
     assert_eq!(st.len(), 3, "settle, cancel, settle again");
     let standing: money::Fen = st.iter().map(|x| x.medfee_sumamt).sum();
     assert_eq!(standing, money::Fen::parse("50.00").unwrap());
 }
 
+async fn settle_one(e: &Engine, o: &Operator, certno: &str) -> String {
+    let v = e.start(o).await.unwrap();
+    e.resolve_id(o, &v.id, certno, "").await.unwrap();
+    e.set_lines(o, &v.id, lines()).await.unwrap();
+    e.presettle(o, &v.id, true).await.unwrap();
+    let s = e.settle(o, &v.id).await.unwrap();
+    if s.state == checkout::CheckoutState::Settled {
+        e.pay(o, &v.id, Pay::Cash { given: s.due }).await.unwrap();
+    }
+    s.setl_id.unwrap()
+}
+
+/// Scenario R2 for this counter: its ledger was restored from a copy taken before a
+/// settlement (a replaced disk). The center holds the settlement under this counter's
+/// msgid, so end of day books it back (5203).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconciliation_books_a_settlement_the_center_has_and_the_ledger_lacks() {
+async fn reconciliation_books_this_counters_settlement_the_ledger_lost() {
     let (a, op, url, dir) = setup(Duration::from_secs(10)).await;
-    // A second counter (its own ledger, same institution) settles a patient: for counter A this
-    // is a settlement the center has and A's ledger lacks (scenario R2).
+    a.ledger.checkpoint().await.unwrap();
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(dir.path().join("ledger.db"), &restored).unwrap();
+    let setl = settle_one(&a, &op, "44030519850312001X").await;
+    let key = ledger::LedgerKey::load_or_create(&dir.path().join("l.key")).unwrap();
+    let lr = ledger::Ledger::open(&restored, &key).await.unwrap();
+    assert_eq!(lr.counter_no().await.unwrap(), Some(1));
+    let r_engine = Engine::new(lr, EngineConfig::demo(&url)).unwrap();
+    // The restored copy's msgid sequence is behind: in the same second it would repeat
+    // a msgid the center has seen (and the center refuses it, as it should).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let day = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let r = r_engine
+        .reconcile_day(&op, &day, false, money::Fen::ZERO, None, None)
+        .await
+        .unwrap();
+    let adopted: Vec<&String> = r.groups.iter().flat_map(|g| g.adopted.iter()).collect();
+    assert_eq!(adopted, vec![&setl], "{:?}", r.groups);
+    let again = r_engine
+        .reconcile_day(&op, &day, false, money::Fen::ZERO, None, None)
+        .await
+        .unwrap();
+    assert!(again.center_balanced, "{:?}", again.groups);
+}
+
+/// Two counters of one institution: counter A's end of day reports B's settlement
+/// and books none of it (it was booking every counter's settlements of the day).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_never_adopts_another_counters_settlements() {
+    let (a, op, url, dir) = setup(Duration::from_secs(10)).await;
     let key = ledger::LedgerKey::load_or_create(&dir.path().join("b.key")).unwrap();
     let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
         .await
@@ -212,42 +256,29 @@ async fn reconciliation_books_a_settlement_the_center_has_and_the_ledger_lacks()
     )
     .await
     .unwrap();
-    // Counters of one institution have their own terminal numbers (msgids never collide).
-    lb.set_terminal_no(1).await.unwrap();
+    // Counters of one institution have their own numbers (msgids never collide).
+    lb.set_counter_no(2).await.unwrap();
     let b = Engine::new(lb, EngineConfig::demo(&url)).unwrap();
     let opb = Operator {
         id: "C009".into(),
         name: "乙".into(),
     };
-    for (e, o, id) in [
-        (&a, &op, "44030519850312001X"),
-        (&b, &opb, "440306199207080026"),
-    ] {
-        let v = e.start(o).await.unwrap();
-        e.resolve_id(o, &v.id, id, "").await.unwrap();
-        e.set_lines(o, &v.id, lines()).await.unwrap();
-        e.presettle(o, &v.id, true).await.unwrap();
-        let s = e.settle(o, &v.id).await.unwrap();
-        if s.stage == "settled" {
-            e.pay(o, &v.id, Pay::Cash { given: s.due }).await.unwrap();
-        }
-    }
+    settle_one(&a, &op, "44030519850312001X").await;
+    let theirs = settle_one(&b, &opb, "440306199207080026").await;
     let day = chrono::Local::now().format("%Y-%m-%d").to_string();
     let r = a
         .reconcile_day(&op, &day, false, money::Fen::ZERO, None, None)
         .await
         .unwrap();
-    assert!(
-        !r.center_balanced,
-        "A alone does not balance with the center"
-    );
     let adopted: Vec<&String> = r.groups.iter().flat_map(|g| g.adopted.iter()).collect();
-    assert_eq!(adopted.len(), 1, "{:?}", r.groups);
-    let again = a
-        .reconcile_day(&op, &day, false, money::Fen::ZERO, None, None)
-        .await
-        .unwrap();
-    assert!(again.center_balanced, "{:?}", again.groups);
+    assert!(adopted.is_empty(), "{:?}", r.groups);
+    let others: Vec<&String> = r
+        .groups
+        .iter()
+        .flat_map(|g| g.other_counters.iter())
+        .collect();
+    assert_eq!(others, vec![&theirs]);
+    assert_eq!(a.ledger.settlements().await.unwrap().len(), 1);
 }
 
 /// Inject a simulator fault (`POST /sim/fault`); `delay_ms` for the modes that hang.
@@ -297,4 +328,216 @@ async fn answers_that_do_not_add_up_or_disagree_with_the_catalogue_are_flagged()
     assert!(notes.contains("金额不平"), "{notes}");
     assert!(notes.contains("个人现金支付：预结算"), "{notes}");
     assert_eq!(e.ledger.settlements().await.unwrap().len(), 1);
+    // The money stops: nothing is collected until a supervisor decides.
+    assert_eq!(settled.state, checkout::CheckoutState::Held);
+    assert_eq!(settled.stage, checkout::Stage::Held);
+    let refused = e
+        .pay(
+            &op,
+            &v.id,
+            Pay::Cash {
+                given: money::Fen(100_000),
+            },
+        )
+        .await;
+    assert_eq!(refused.unwrap_err().kind, "state");
+    let by_cashier = e
+        .accept_held(&op, &v.id, "C001", "cashier-pass-1", "核对无误")
+        .await;
+    assert_eq!(by_cashier.unwrap_err().kind, "auth");
+    let ok = e
+        .accept_held(&op, &v.id, "S001", "super-pass-1", "与中心电话核对无误")
+        .await
+        .unwrap();
+    assert_eq!(ok.state, checkout::CheckoutState::Settled);
+    let paid = e
+        .pay(&op, &v.id, Pay::Cash { given: ok.due })
+        .await
+        .unwrap();
+    assert_eq!(paid.state, checkout::CheckoutState::Done);
+    let audit = e.ledger.audit_entries(0, 1000).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "checkout.hold_accepted"
+        && a.detail["supervisor"] == "S001"
+        && a.detail["cashier"] == "C001"));
+}
+
+async fn sim_settlements(url: &str) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{url}/sim/settlements"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Defect: recovery reversed a settlement still in flight, and the checkout then
+/// booked it as done and collected cash while the center held it reversed. Here the
+/// 2207 answer is slow (1.5 s) while recovery runs every 100 ms on the same ledger:
+/// recovery leaves the live call alone, exactly one valid settlement stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_running_beside_a_slow_settlement_never_reverses_it() {
+    let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
+    for (n, certno) in ["44030519850312001X", "440306199207080026"]
+        .iter()
+        .enumerate()
+    {
+        let v = e.start(&op).await.unwrap();
+        e.resolve_id(&op, &v.id, certno, "").await.unwrap();
+        e.set_lines(&op, &v.id, lines()).await.unwrap();
+        e.presettle(&op, &v.id, true).await.unwrap();
+        fault(&url, "2207", "hang_after", 1500).await;
+        let settle = {
+            let (e, op, id) = (e.clone(), op.clone(), v.id.clone());
+            tokio::spawn(async move { e.settle(&op, &id).await })
+        };
+        let mut reports = Vec::new();
+        while !settle.is_finished() {
+            reports.push(e.recover(&op).await.unwrap());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let s = settle.await.unwrap().unwrap();
+        assert!(reports.len() > 5, "recovery ran beside the call");
+        assert!(
+            reports
+                .iter()
+                .all(|r| r.reversed.is_empty() && r.rewound.is_empty()),
+            "{reports:?}"
+        );
+        assert!(reports.iter().any(|r| !r.in_flight.is_empty()));
+        if s.state == checkout::CheckoutState::Settled {
+            e.pay(&op, &v.id, Pay::Cash { given: s.due }).await.unwrap();
+        }
+        let book = sim_settlements(&url).await;
+        let valid: Vec<_> = book.iter().filter(|s| s["state"] == "valid").collect();
+        assert_eq!(valid.len(), n + 1, "{book:?}");
+        assert!(book.iter().all(|s| s["state"] != "reversed"), "{book:?}");
+    }
+}
+
+/// Two counters of one institution settling in the same seconds, both losing their
+/// 2207 answers: each reverses its own call only, and no msgid is shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_counters_losing_answers_at_once_reverse_only_their_own() {
+    let (a, op, url, dir) = setup(Duration::from_millis(700)).await;
+    let key = ledger::LedgerKey::load_or_create(&dir.path().join("b.key")).unwrap();
+    let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
+        .await
+        .unwrap();
+    lb.set_counter_no(2).await.unwrap();
+    lb.create_operator(
+        "C009",
+        "乙",
+        ledger::Role::Cashier,
+        "cashier-pass-9",
+        chrono::Local::now().naive_local(),
+    )
+    .await
+    .unwrap();
+    let mut cfg = EngineConfig::demo(&url);
+    cfg.read_timeout = Duration::from_millis(700);
+    let b = Engine::new(lb, cfg).unwrap();
+    let opb = Operator {
+        id: "C009".into(),
+        name: "乙".into(),
+    };
+    let mut ids = Vec::new();
+    for (e, o, certno) in [
+        (&a, &op, "44030519850312001X"),
+        (&b, &opb, "440306199207080026"),
+    ] {
+        let v = e.start(o).await.unwrap();
+        e.resolve_id(o, &v.id, certno, "").await.unwrap();
+        e.set_lines(o, &v.id, lines()).await.unwrap();
+        e.presettle(o, &v.id, true).await.unwrap();
+        ids.push(v.id);
+    }
+    reqwest::Client::new()
+        .post(format!("{url}/sim/fault"))
+        .json(&serde_json::json!({"infno": "2207", "mode": "hang_after", "delay_ms": 1500, "count": 2}))
+        .send()
+        .await
+        .unwrap();
+    let (ra, rb) = tokio::join!(a.settle(&op, &ids[0]), b.settle(&opb, &ids[1]));
+    for r in [&ra, &rb] {
+        let err = r.as_ref().unwrap_err();
+        assert!(err.message.contains("已自动冲正"), "{err:?}");
+    }
+    let book = sim_settlements(&url).await;
+    assert_eq!(book.len(), 2, "{book:?}");
+    assert!(book.iter().all(|s| s["state"] == "reversed"), "{book:?}");
+    let msgids = |l: &ledger::Ledger, id: &str| {
+        let l = l.clone();
+        let id = id.to_string();
+        async move {
+            l.calls_of_checkout(&id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.msgid)
+                .collect::<std::collections::HashSet<_>>()
+        }
+    };
+    let (ma, mb) = (
+        msgids(&a.ledger, &ids[0]).await,
+        msgids(&b.ledger, &ids[1]).await,
+    );
+    assert!(ma.is_disjoint(&mb), "{ma:?} {mb:?}");
+    assert!(ma.iter().all(|m| &m[26..28] == "01"));
+    assert!(mb.iter().all(|m| &m[26..28] == "02"));
+    // Both settle again: two valid settlements, one per person.
+    for (e, o, id) in [(&a, &op, &ids[0]), (&b, &opb, &ids[1])] {
+        e.settle(o, id).await.unwrap();
+    }
+    let book = sim_settlements(&url).await;
+    let valid: Vec<_> = book.iter().filter(|s| s["state"] == "valid").collect();
+    assert_eq!(valid.len(), 2, "{book:?}");
+}
+
+/// The simulator's 2601 checks the person: a reversal naming someone else is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reversal_naming_another_person_is_refused_by_the_center() {
+    let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "44030519850312001X", "")
+        .await
+        .unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    e.settle(&op, &v.id).await.unwrap();
+    let call = e
+        .ledger
+        .calls_of_checkout(&v.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.infno == "2207")
+        .unwrap();
+    let client = nhsa::Client::new(
+        nhsa::ClientConfig::new(url.clone()),
+        e.cfg.institution.clone(),
+    )
+    .unwrap();
+    let sign_no = e.sign_no(&op).await.unwrap();
+    let caller = nhsa::Caller {
+        opter: op.id.clone(),
+        opter_name: op.name.clone(),
+        sign_no,
+        insuplc_admdvs: String::new(),
+    };
+    let msgid = e
+        .ledger
+        .next_msgid(&e.cfg.institution.fixmedins_code, e.now())
+        .await
+        .unwrap();
+    let env = client.envelope(
+        nhsa::Infno::Reverse,
+        &msgid,
+        &caller,
+        e.now(),
+        nhsa::inputs::reverse("99999999999999999999", &call.msgid, "2207"),
+    );
+    let r = client.send(&env).await.unwrap_err();
+    assert!(r.detail().contains("人员"), "{}", r.detail());
+    let book = sim_settlements(&url).await;
+    assert!(book.iter().all(|s| s["state"] == "valid"), "{book:?}");
 }

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 mod common;
-use common::{checkout_cash, free_port, json_of, yibao, Sim};
+use common::{checkout_cash, checkout_offline, free_port, json_of, yibao, Sim};
 
 fn sim_at(port: u16, db: &std::path::Path) -> Sim {
     Sim::start(&format!("127.0.0.1:{port}"), db, &[])
@@ -22,7 +22,7 @@ fn offline_checkouts_queue_and_replay_exactly_once() {
         ("44030519850312001X", "张伟"),
         ("440306199207080026", "李娜"),
     ] {
-        let v = checkout_cash(
+        let v = checkout_offline(
             &url,
             &db,
             &[

@@ -116,26 +116,36 @@ impl Ledger {
         now: NaiveDateTime,
     ) -> Result<String> {
         let mut tx = self.write_tx().await?;
-        let seq = next_seq_in(&mut tx).await?;
-        let msgid = format_msgid(fixmedins_code, now, seq);
-        sqlx::query(
-            "INSERT INTO center_calls (msgid, checkout_id, outbox_id, infno, omsgid, request_json, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-        )
-        .bind(&msgid)
-        .bind(checkout_id)
-        .bind(outbox_id)
-        .bind(infno)
-        .bind(omsgid)
-        .bind(serde_json::to_string(request).map_err(|e| Error::Invalid(e.to_string()))?)
-        .bind(fmt_time(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.message().contains("UNIQUE") => {
-                Error::Conflict(format!("msgid {msgid} already used"))
+        let request = serde_json::to_string(request).map_err(|e| Error::Invalid(e.to_string()))?;
+        // The 2-digit sequence wraps every 100 calls: in the (rare) second that has
+        // seen a hundred, the next free value is taken; past that the call waits.
+        let mut msgid = String::new();
+        for attempt in 0..=100 {
+            if attempt == 100 {
+                return Err(Error::Conflict(format!(
+                    "more than 100 calls in one second ({msgid})"
+                )));
             }
-            other => Error::Db(other),
-        })?;
+            let (counter, seq) = next_seq_in(&mut tx).await?;
+            msgid = format_msgid(fixmedins_code, now, counter, seq);
+            let r = sqlx::query(
+                "INSERT INTO center_calls (msgid, checkout_id, outbox_id, infno, omsgid, request_json, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            )
+            .bind(&msgid)
+            .bind(checkout_id)
+            .bind(outbox_id)
+            .bind(infno)
+            .bind(omsgid)
+            .bind(&request)
+            .bind(fmt_time(now))
+            .execute(&mut *tx)
+            .await;
+            match r {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(d)) if d.message().contains("UNIQUE") => continue,
+                Err(other) => return Err(Error::Db(other)),
+            }
+        }
         if audited(infno) {
             append_in(
                 &mut tx,

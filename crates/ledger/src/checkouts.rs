@@ -7,18 +7,18 @@ use sqlx::Row;
 
 use crate::audit::append_in;
 use crate::error::{Error, Result};
-use crate::{fmt_time, Ledger};
+use crate::{fmt_time, CheckoutMode, CheckoutState, Ledger};
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
-/// One checkout as stored. `state` and `mode` are the checkout crate's names;
+/// One checkout as stored. `state` and `mode` are typed (their text forms are the columns);
 /// `ctx` holds non-personal step data, `person` the resolved person (encrypted at rest).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutRecord {
     pub id: String,
     pub operator_id: String,
-    pub state: String,
-    pub mode: String,
+    pub state: CheckoutState,
+    pub mode: CheckoutMode,
     pub psn_no: Option<String>,
     pub insutype: Option<String>,
     pub mdtrt_id: Option<String>,
@@ -33,12 +33,12 @@ pub struct CheckoutRecord {
 }
 
 impl CheckoutRecord {
-    pub fn new(id: &str, operator_id: &str, state: &str, now: NaiveDateTime) -> CheckoutRecord {
+    pub fn new(id: &str, operator_id: &str, now: NaiveDateTime) -> CheckoutRecord {
         CheckoutRecord {
             id: id.into(),
             operator_id: operator_id.into(),
-            state: state.into(),
-            mode: "online".into(),
+            state: CheckoutState::New,
+            mode: CheckoutMode::Online,
             psn_no: None,
             insutype: None,
             mdtrt_id: None,
@@ -294,8 +294,8 @@ pub(crate) async fn save_checkout_in(
     ))
     .bind(&rec.id)
     .bind(&rec.operator_id)
-    .bind(&rec.state)
-    .bind(&rec.mode)
+    .bind(rec.state.as_str())
+    .bind(rec.mode.as_str())
     .bind(&rec.psn_no)
     .bind(&rec.insutype)
     .bind(&rec.mdtrt_id)
@@ -372,7 +372,11 @@ impl Ledger {
     }
 
     /// Checkouts in one of `states` (all when empty), newest first, at most `limit`.
-    pub async fn checkouts(&self, states: &[&str], limit: i64) -> Result<Vec<CheckoutRecord>> {
+    pub async fn checkouts(
+        &self,
+        states: &[CheckoutState],
+        limit: i64,
+    ) -> Result<Vec<CheckoutRecord>> {
         // The states filter and the limit run in SQLite (index on state): a year of
         // checkouts is never read to show a day's list.
         let filter = if states.is_empty() {
@@ -385,7 +389,7 @@ impl Ledger {
         );
         let mut q = sqlx::query(&sql);
         for s in states {
-            q = q.bind(*s);
+            q = q.bind(s.as_str());
         }
         let rows = q.bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(|r| self.row_to_checkout(r)).collect()
@@ -400,8 +404,8 @@ impl Ledger {
         Ok(CheckoutRecord {
             id: r.get(0),
             operator_id: r.get(1),
-            state: r.get(2),
-            mode: r.get(3),
+            state: CheckoutState::parse(&r.get::<String, _>(2))?,
+            mode: CheckoutMode::parse(&r.get::<String, _>(3))?,
             psn_no: r.get(4),
             insutype: r.get(5),
             mdtrt_id: r.get(6),

@@ -40,6 +40,18 @@ impl LedgerKey {
         hex::encode(self.0)
     }
 
+    /// Read the key file at `path`; a missing file is an error (nothing is created).
+    pub fn load(path: &Path) -> Result<LedgerKey> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Key {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        LedgerKey::from_hex(&text).map_err(|e| Error::Key {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
+    }
+
     /// Read the key file at `path`, or create it (mode 0600) with a new random key.
     pub fn load_or_create(path: &Path) -> Result<LedgerKey> {
         let key_err = |detail: String| Error::Key {

@@ -77,6 +77,16 @@ pub enum Error {
     Conflict(String),
     #[error("decryption of personal data failed (wrong key or damaged value)")]
     Decrypt,
+    #[error(
+        "this counter has no counter number (1–99): it cannot call the center until IT sets one"
+    )]
+    NoCounterNo,
+    #[error("checkout {0} is being worked on by another step right now")]
+    Busy(String),
+    #[error("the ledger {path} is open in another program (pid {holder}); close it first")]
+    InUse { path: PathBuf, holder: String },
+    #[error("{path}: no such ledger (nothing was created)")]
+    Missing { path: PathBuf },
 }
 
 impl Error {
@@ -94,6 +104,10 @@ impl Error {
             Error::Invalid(_) => "validation",
             Error::Conflict(_) => "conflict",
             Error::Decrypt => "ledger_decrypt",
+            Error::NoCounterNo => "config",
+            Error::Busy(_) => "busy",
+            Error::InUse { .. } => "ledger_in_use",
+            Error::Missing { .. } => "ledger_missing",
         }
     }
 
@@ -115,6 +129,13 @@ impl Error {
             Error::Invalid(what) => format!("数据无效：{what}"),
             Error::Conflict(what) => format!("状态冲突：{what}"),
             Error::Decrypt => "个人信息解密失败（密钥错误或数据损坏）".into(),
+            Error::NoCounterNo => "本机未设置收费终端编号（01–99），不能联机结算".into(),
+            Error::Busy(_) => "这笔收费正在处理中，请稍候".into(),
+            Error::InUse { path, holder } => format!(
+                "账本 {} 正被另一个程序使用（进程 {holder}），请先关闭它",
+                path.display()
+            ),
+            Error::Missing { path } => format!("没有账本 {}（未创建任何文件）", path.display()),
         }
     }
 }

@@ -21,9 +21,12 @@ mod crypto;
 mod error;
 mod operators;
 mod outbox;
+mod state;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -43,6 +46,7 @@ pub use crypto::LedgerKey;
 pub use error::{AuthError, Error, Result};
 pub use operators::{Operator, Role, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
 pub use outbox::{OutboxItem, OutboxState};
+pub use state::{CheckoutMode, CheckoutState};
 
 /// Text form of times in the ledger (sorts like the time itself).
 pub(crate) const TIME_FMT: &str = "%Y-%m-%d %H:%M:%S%.3f";
@@ -65,6 +69,99 @@ pub struct Ledger {
     pool: SqlitePool,
     key: LedgerKey,
     path: PathBuf,
+    /// What every `Ledger` of this file in this process shares: the file lock that
+    /// keeps other processes out, and the checkouts a step is working on now.
+    shared: Option<Arc<Shared>>,
+}
+
+/// One process owns a ledger file at a time (an OS lock on `<db>.lock`, released
+/// when the process ends, however it ends); inside the process, a checkout is
+/// worked on by one step at a time ([`Ledger::claim`]). So a recovery or a queue
+/// replay never takes over a call that a live step is still waiting on.
+struct Shared {
+    _lock: std::fs::File,
+    claims: Mutex<HashSet<String>>,
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Shared>>> {
+    static R: OnceLock<Mutex<HashMap<PathBuf, Weak<Shared>>>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+/// The lock file beside a ledger.
+pub fn lock_path_for(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+fn acquire_shared(path: &Path) -> Result<Arc<Shared>> {
+    // The file may not exist yet: name it by its folder's canonical path.
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let canon = dir
+        .canonicalize()
+        .unwrap_or(dir)
+        .join(path.file_name().unwrap_or_default());
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = reg.get(&canon).and_then(Weak::upgrade) {
+        return Ok(s);
+    }
+    let lp = lock_path_for(path);
+    let io = |source| Error::Io {
+        path: lp.clone(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lp)
+        .map_err(io)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            use std::io::Read;
+            let _ = f.read_to_string(&mut holder);
+            return Err(Error::InUse {
+                path: path.to_path_buf(),
+                holder: holder.trim().to_string(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    {
+        use std::io::{Seek, Write};
+        let _ = f.set_len(0);
+        let _ = f.seek(std::io::SeekFrom::Start(0));
+        let _ = write!(f, "{}", std::process::id());
+    }
+    let s = Arc::new(Shared {
+        _lock: f,
+        claims: Mutex::new(HashSet::new()),
+    });
+    reg.insert(canon, Arc::downgrade(&s));
+    Ok(s)
+}
+
+/// A checkout being worked on by one step; released when dropped.
+pub struct Claim {
+    shared: Arc<Shared>,
+    id: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.shared
+            .claims
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl std::fmt::Debug for Ledger {
@@ -84,6 +181,7 @@ impl Ledger {
         if exists {
             check_header(path)?;
         }
+        let shared = acquire_shared(path)?;
         let opts = SqliteConnectOptions::from_str("sqlite://")
             .map_err(Error::Db)?
             .filename(path)
@@ -116,9 +214,107 @@ impl Ledger {
             pool,
             key: key.clone(),
             path: path.to_path_buf(),
+            shared: Some(shared),
         };
         ledger.check_key().await?;
         Ok(ledger)
+    }
+
+    /// Open an existing ledger for reading only (`audit verify`, `receipt`, status
+    /// screens): a missing or empty file is an error and nothing is created, not even
+    /// the WAL's side files when there are none; no migration runs, no lock is taken.
+    pub async fn open_read_only(path: &Path, key: &LedgerKey) -> Result<Ledger> {
+        let meta = std::fs::metadata(path).map_err(|_| Error::Missing {
+            path: path.to_path_buf(),
+        })?;
+        if !meta.is_file() || meta.len() == 0 {
+            return Err(Error::NotSqlite {
+                path: path.to_path_buf(),
+            });
+        }
+        check_header(path)?;
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(Error::Db)?
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts)
+            .await
+            .map_err(|e| classify_open_error(path, e))?;
+        let check: String = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| classify_open_error(path, e))?;
+        if check != "ok" {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                detail: check,
+            });
+        }
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'key_check'")
+                .fetch_optional(&pool)
+                .await
+                .map_err(|e| classify_open_error(path, e))?;
+        match stored {
+            Some(v) if v == key.check_value() => {}
+            Some(_) => return Err(Error::WrongKey),
+            None => {
+                return Err(Error::NotSqlite {
+                    path: path.to_path_buf(),
+                })
+            }
+        }
+        Ok(Ledger {
+            pool,
+            key: key.clone(),
+            path: path.to_path_buf(),
+            shared: None,
+        })
+    }
+
+    /// Claim a checkout for one step. `Err(Busy)` while another step of this process
+    /// holds it (another process cannot: it could not open the ledger).
+    pub fn claim(&self, checkout_id: &str) -> Result<Claim> {
+        let shared = self
+            .shared
+            .clone()
+            .ok_or_else(|| Error::Invalid("the ledger is open read-only".into()))?;
+        let mut c = shared.claims.lock().unwrap_or_else(|e| e.into_inner());
+        if !c.insert(checkout_id.to_string()) {
+            return Err(Error::Busy(checkout_id.to_string()));
+        }
+        drop(c);
+        Ok(Claim {
+            shared,
+            id: checkout_id.to_string(),
+        })
+    }
+
+    /// Whether a step of this process is working on the checkout now.
+    pub fn is_claimed(&self, checkout_id: &str) -> bool {
+        self.shared.as_ref().is_some_and(|s| {
+            s.claims
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(checkout_id)
+        })
+    }
+
+    /// Move everything in the write-ahead log into the main file and empty the log,
+    /// so a copy of the main file alone holds every committed fact. Run on clean exit
+    /// and periodically.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.shared.is_none() {
+            return Ok(());
+        }
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The database file.
@@ -126,8 +322,12 @@ impl Ledger {
         &self.path
     }
 
-    /// Close the pool (waits for connections to be returned).
+    /// Checkpoint the log into the main file, then close the pool (waits for
+    /// connections to be returned).
     pub async fn close(&self) {
+        if let Err(e) = self.checkpoint().await {
+            tracing::warn!("checkpoint on close: {e}");
+        }
         self.pool.close().await
     }
 
@@ -168,22 +368,15 @@ impl Ledger {
         Ok(())
     }
 
-    /// A new msgid (`fixmedins_code` + `yyyyMMddHHmmss` + 4-digit sequence).
-    /// The sequence is persisted, so msgids never repeat across restarts or
-    /// between processes sharing the ledger (fewer than 10 000 per second).
+    /// A new msgid (docs/domain.md §10): `fixmedins_code` + `yyyyMMddHHmmss` + this
+    /// counter's number (2 digits) + a 2-digit sequence. The sequence is persisted, so
+    /// msgids never repeat across restarts; the counter number keeps counters of one
+    /// institution apart. Refused while the counter has no number.
     pub async fn next_msgid(&self, fixmedins_code: &str, now: NaiveDateTime) -> Result<String> {
         let mut tx = self.write_tx().await?;
-        let seq = next_seq_in(&mut tx).await?;
+        let (counter, seq) = next_seq_in(&mut tx).await?;
         tx.commit().await?;
-        Ok(format_msgid(fixmedins_code, now, seq))
-    }
-
-    /// Reserve and return the next value of the msgid sequence (0..=9999, wrapping).
-    pub async fn next_msgid_seq(&self) -> Result<u32> {
-        let mut tx = self.write_tx().await?;
-        let seq = next_seq_in(&mut tx).await?;
-        tx.commit().await?;
-        Ok(seq)
+        Ok(format_msgid(fixmedins_code, now, counter, seq))
     }
 
     /// A value from the small key/value table (settings such as the offline mode).
@@ -223,38 +416,77 @@ impl Ledger {
     }
 }
 
+/// The highest counter number (two digits of the msgid; docs/domain.md §10).
+pub const MAX_COUNTER_NO: u8 = 99;
+
 impl Ledger {
-    /// This counter's terminal number (0–9): the first digit of every msgid's
-    /// sequence, so counters sharing an institution code never collide.
-    pub async fn set_terminal_no(&self, n: u8) -> Result<()> {
-        if n > 9 {
-            return Err(Error::Invalid(format!("terminal number {n} (0–9)")));
+    /// This counter's number among the institution's counters (1–99): two digits of
+    /// every msgid, so counters sharing an institution code never collide. Assigned by
+    /// the hub at enrolment when there is one, configured by IT otherwise.
+    pub async fn set_counter_no(&self, n: u8) -> Result<()> {
+        if !(1..=MAX_COUNTER_NO).contains(&n) {
+            return Err(Error::Invalid(format!(
+                "counter number {n}: must be 1–{MAX_COUNTER_NO}"
+            )));
         }
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('terminal_no', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('counter_no', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(n.to_string())
             .execute(self.pool())
             .await?;
         Ok(())
     }
 
-    pub async fn terminal_no(&self) -> Result<u8> {
-        let v: Option<String> =
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'terminal_no'")
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    /// This counter's number, if it has one.
+    pub async fn counter_no(&self) -> Result<Option<u8>> {
+        let mut conn = self.pool().acquire().await?;
+        counter_no_in(&mut conn).await
     }
 }
 
-pub(crate) fn format_msgid(fixmedins_code: &str, now: NaiveDateTime, seq: u32) -> String {
+async fn counter_no_in(conn: &mut sqlx::SqliteConnection) -> Result<Option<u8>> {
+    let v: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'counter_no'")
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(n) = v.and_then(|v| v.parse::<u8>().ok()) {
+        return Ok(Some(n));
+    }
+    // Ledgers written before counter numbers had two digits kept a one-digit
+    // `terminal_no` (0 was the unset default).
+    let old: Option<String> =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'terminal_no'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(old
+        .and_then(|v| v.parse::<u8>().ok())
+        .filter(|n| (1..=9).contains(n)))
+}
+
+/// `fixmedins_code` (12) + `yyyyMMddHHmmss` (14) + counter (2) + sequence (2) = 30.
+pub(crate) fn format_msgid(
+    fixmedins_code: &str,
+    now: NaiveDateTime,
+    counter: u8,
+    seq: u32,
+) -> String {
     format!(
-        "{fixmedins_code}{}{:04}",
+        "{fixmedins_code}{}{:02}{:02}",
         now.format("%Y%m%d%H%M%S"),
-        seq % 10_000
+        counter,
+        seq % 100
     )
 }
 
-async fn next_seq_in(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<u32> {
+/// The counter number written in one of our msgids (None for other shapes).
+pub fn counter_of_msgid(msgid: &str) -> Option<u8> {
+    if msgid.len() != 30 || !msgid.is_char_boundary(26) {
+        return None;
+    }
+    msgid[26..28].parse().ok()
+}
+
+/// The counter's number and the next value of its msgid sequence (0–99, wrapping).
+async fn next_seq_in(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<(u8, u32)> {
+    let counter = counter_no_in(tx).await?.ok_or(Error::NoCounterNo)?;
     let cur: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'msgid_seq'")
         .fetch_optional(&mut **tx)
         .await?;
@@ -266,14 +498,7 @@ async fn next_seq_in(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Resul
     .bind(next.to_string())
     .execute(&mut **tx)
     .await?;
-    // Counters of one institution share the msgid space: the terminal number
-    // (0–9, set per counter) is the first digit of the 4-digit sequence.
-    let terminal: Option<String> =
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'terminal_no'")
-            .fetch_optional(&mut **tx)
-            .await?;
-    let terminal: u64 = terminal.and_then(|v| v.parse().ok()).unwrap_or(0).min(9);
-    Ok((terminal * 1000 + next % 1000) as u32)
+    Ok((counter, (next % 100) as u32))
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

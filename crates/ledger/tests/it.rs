@@ -15,7 +15,14 @@ async fn fresh() -> (tempfile::TempDir, Ledger, LedgerKey) {
     let l = Ledger::open(&dir.path().join("ledger.db"), &key)
         .await
         .unwrap();
+    l.set_counter_no(1).await.unwrap();
     (dir, l, key)
+}
+
+fn record(id: &str, op: &str, state: CheckoutState, now: chrono::NaiveDateTime) -> CheckoutRecord {
+    let mut c = CheckoutRecord::new(id, op, now);
+    c.state = state;
+    c
 }
 
 async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
@@ -103,7 +110,7 @@ async fn personal_data_is_not_stored_in_clear() {
     l.create_operator("c1", "王收银", Role::Cashier, "secret-1", now)
         .await
         .unwrap();
-    let mut ck = CheckoutRecord::new("ck-1", "c1", "resolved", now);
+    let mut ck = record("ck-1", "c1", CheckoutState::Resolved, now);
     ck.person = Some(json!({"psn_name": "李四海", "certno": "440301195501011234"}));
     l.save_checkout(&ck, "c1", now).await.unwrap();
     l.close().await;
@@ -264,7 +271,7 @@ async fn calls_are_recorded_before_sending_and_open_ones_are_listed() {
         .await
         .unwrap();
     l.save_checkout(
-        &CheckoutRecord::new("ck", "c1", "presettled", now),
+        &record("ck", "c1", CheckoutState::Presettled, now),
         "c1",
         now,
     )
@@ -371,7 +378,7 @@ async fn settlement_refund_and_totals() {
     l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
         .await
         .unwrap();
-    let mut ck = CheckoutRecord::new("ck", "c1", "presettled", now);
+    let mut ck = record("ck", "c1", CheckoutState::Presettled, now);
     l.save_checkout(&ck, "c1", now).await.unwrap();
     let m = l
         .begin_call(
@@ -386,7 +393,7 @@ async fn settlement_refund_and_totals() {
         )
         .await
         .unwrap();
-    ck.state = "settled".into();
+    ck.state = CheckoutState::Settled;
     ck.setl_id = Some("S1".into());
     let pays = [
         NewPayment {
@@ -434,7 +441,7 @@ async fn settlement_refund_and_totals() {
         .code(),
         "conflict"
     );
-    ck.state = "done".into();
+    ck.state = CheckoutState::Done;
     l.record_payment(
         &NewPayment {
             checkout_id: "ck".into(),
@@ -471,7 +478,7 @@ async fn settlement_refund_and_totals() {
         )
         .await
         .unwrap();
-    ck.state = "refunded".into();
+    ck.state = CheckoutState::Refunded;
     l.record_settlement(
         &settlement("ck", &m2, "S1-R", SettlementKind::Cancel, -1),
         &[],
@@ -645,7 +652,7 @@ async fn receipts_and_adjustments() {
     l.create_operator("c1", "收银", Role::Cashier, "cash-pass", now)
         .await
         .unwrap();
-    l.save_checkout(&CheckoutRecord::new("ck", "c1", "done", now), "c1", now)
+    l.save_checkout(&record("ck", "c1", CheckoutState::Done, now), "c1", now)
         .await
         .unwrap();
     assert!(l.receipt_json("S9").await.unwrap().is_none());
@@ -683,4 +690,157 @@ async fn receipts_and_adjustments() {
     .unwrap();
     assert!(l.adjustments(true).await.unwrap().is_empty());
     assert_eq!(l.totals().await.unwrap().collected_cash, Fen(-250));
+}
+
+/// docs/domain.md §10: the counter's number is two digits of every msgid; without one
+/// nothing can be sent.
+#[tokio::test]
+async fn msgids_carry_the_counter_number_and_none_is_made_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = LedgerKey::load_or_create(&dir.path().join("k")).unwrap();
+    let l = Ledger::open(&dir.path().join("a.db"), &key).await.unwrap();
+    let now = t("2026-12-01 08:00:00");
+    assert!(matches!(
+        l.next_msgid("H44030300001", now).await,
+        Err(Error::NoCounterNo)
+    ));
+    assert!(l.set_counter_no(0).await.is_err());
+    assert!(l.set_counter_no(100).await.is_err());
+    l.set_counter_no(37).await.unwrap();
+    let m = l.next_msgid("H44030300001", now).await.unwrap();
+    assert_eq!(m.len(), 30);
+    assert_eq!(&m[26..28], "37");
+    assert_eq!(counter_of_msgid(&m), Some(37));
+    // Two counters of one institution in the same second never share a msgid.
+    let lb = Ledger::open(&dir.path().join("b.db"), &key).await.unwrap();
+    lb.set_counter_no(38).await.unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..100 {
+        assert!(seen.insert(l.next_msgid("H44030300001", now).await.unwrap()));
+        assert!(seen.insert(lb.next_msgid("H44030300001", now).await.unwrap()));
+    }
+}
+
+/// A hundred and one calls in one second: the 2-digit sequence has only a hundred
+/// values, so the 101st is refused rather than given a msgid already used.
+#[tokio::test]
+async fn the_hundred_and_first_call_in_one_second_is_refused() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-12-01 08:00:00");
+    for i in 0..100 {
+        l.begin_call(
+            "H44030300001",
+            None,
+            None,
+            "1101",
+            None,
+            &json!({}),
+            "c1",
+            now,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("call {i}: {e}"));
+    }
+    let r = l
+        .begin_call(
+            "H44030300001",
+            None,
+            None,
+            "1101",
+            None,
+            &json!({}),
+            "c1",
+            now,
+        )
+        .await;
+    assert!(matches!(r, Err(Error::Conflict(_))), "{r:?}");
+    let later = t("2026-12-01 08:00:01");
+    l.begin_call(
+        "H44030300001",
+        None,
+        None,
+        "1101",
+        None,
+        &json!({}),
+        "c1",
+        later,
+    )
+    .await
+    .unwrap();
+}
+
+/// Defect: a copy of the main file alone (a naive backup, no -wal) lost every
+/// settlement. After a clean close the main file holds everything.
+#[tokio::test]
+async fn after_a_clean_close_the_main_file_alone_holds_everything() {
+    let (dir, l, key) = fresh().await;
+    let now = t("2026-12-01 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "cash-pass-77", now)
+        .await
+        .unwrap();
+    l.save_checkout(&record("ck", "c1", CheckoutState::Done, now), "c1", now)
+        .await
+        .unwrap();
+    l.close().await;
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(dir.path().join("ledger.db"), &copy).unwrap();
+    let wal = dir.path().join("ledger.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "the log was checkpointed"
+    );
+    let c = Ledger::open_read_only(&copy, &key).await.unwrap();
+    assert_eq!(c.checkouts(&[], 10).await.unwrap().len(), 1);
+    assert_eq!(c.operators().await.unwrap().len(), 1);
+}
+
+/// Read-only opening never creates anything, and refuses what is not a ledger.
+#[tokio::test]
+async fn read_only_opening_creates_nothing_and_refuses_empty_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = LedgerKey::generate();
+    let missing = dir.path().join("no/such/ledger.db");
+    assert!(matches!(
+        Ledger::open_read_only(&missing, &key).await,
+        Err(Error::Missing { .. })
+    ));
+    assert!(!dir.path().join("no").exists());
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(Ledger::open_read_only(&empty, &key).await.is_err());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// One process owns a ledger at a time: a second process is refused with who holds it.
+#[tokio::test]
+async fn a_second_process_cannot_open_a_ledger_in_use() {
+    let (dir, _l, _) = fresh().await;
+    let lock = lock_path_for(&dir.path().join("ledger.db"));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    // This process holds it: another open file description of the lock cannot take it,
+    // exactly as another process could not.
+    assert!(matches!(
+        f.try_lock(),
+        Err(std::fs::TryLockError::WouldBlock)
+    ));
+    let holder = std::fs::read_to_string(&lock).unwrap();
+    assert_eq!(holder.trim(), std::process::id().to_string());
+}
+
+/// A checkout is worked on by one step at a time inside the process.
+#[tokio::test]
+async fn a_claimed_checkout_cannot_be_claimed_again_until_released() {
+    let (_d, l, _) = fresh().await;
+    let c = l.claim("ck").unwrap();
+    assert!(l.is_claimed("ck"));
+    assert!(matches!(l.claim("ck"), Err(Error::Busy(_))));
+    let other = l.clone();
+    assert!(matches!(other.claim("ck"), Err(Error::Busy(_))));
+    drop(c);
+    assert!(!l.is_claimed("ck"));
+    l.claim("ck").unwrap();
 }

@@ -36,8 +36,30 @@ fn div_round_half_up(num: i128, den: i128) -> i128 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Fen(pub i64);
 
+/// The largest amount any input or answer may carry: 1 000 亿元 (10^13 fen). Every
+/// amount that enters the program (bill text, a center's answer, the CLI) is read
+/// through [`Fen::parse`] or serde, which refuse anything larger; so a sum of fewer
+/// than 900 000 such amounts cannot overflow `i64`, and the release build keeps
+/// overflow checks on for whatever would.
+pub const MAX_FEN: i64 = 10_000_000_000_000;
+/// The largest quantity on a line (`cnt`): one million units.
+pub const MAX_QTY_UNITS: i64 = 1_000_000;
+/// The largest unit price (`pric`): 1 亿元.
+pub const MAX_PRICE_YUAN: i64 = 100_000_000;
+
+fn bounded(v: i64, max: i64, what: &str, text: &str) -> Result<i64, ParseError> {
+    if v.unsigned_abs() > max as u64 {
+        Err(ParseError::OutOfRange(format!(
+            "{what} {text} is beyond the limit"
+        )))
+    } else {
+        Ok(v)
+    }
+}
+
 impl Fen {
     pub const ZERO: Fen = Fen(0);
+    pub const MAX: Fen = Fen(MAX_FEN);
 
     pub const fn new(fen: i64) -> Fen {
         Fen(fen)
@@ -79,13 +101,27 @@ impl Fen {
     /// More than two decimals are accepted only when the extra digits are zeros.
     pub fn parse(s: &str) -> Result<Fen, ParseError> {
         let d = decimal::Decimal::parse(s)?;
-        d.to_scale_exact(2).map(Fen)
+        bounded(d.to_scale_exact(2)?, MAX_FEN, "amount", s).map(Fen)
     }
 
     /// Parse decimal yuan text and round half-up to the fen (for tolerant reading).
     pub fn parse_round(s: &str) -> Result<Fen, ParseError> {
         let d = decimal::Decimal::parse(s)?;
-        d.to_scale_round(2).map(Fen)
+        bounded(d.to_scale_round(2)?, MAX_FEN, "amount", s).map(Fen)
+    }
+
+    /// Whether the amount is within [`MAX_FEN`] either way.
+    pub fn in_range(self) -> bool {
+        self.0.unsigned_abs() <= MAX_FEN as u64
+    }
+
+    /// The sum of amounts, `None` when it leaves the range.
+    pub fn checked_sum<I: IntoIterator<Item = Fen>>(it: I) -> Option<Fen> {
+        let mut acc = Fen::ZERO;
+        for f in it {
+            acc = acc.checked_add(f).filter(|a| a.in_range())?;
+        }
+        Some(acc)
     }
 
     /// `self × ratio`, rounded half-up to the fen.
@@ -182,7 +218,8 @@ pub struct Qty(pub i64);
 impl Qty {
     pub const SCALE: i64 = 10_000;
     pub fn parse(s: &str) -> Result<Qty, ParseError> {
-        decimal::Decimal::parse(s)?.to_scale_exact(4).map(Qty)
+        let v = decimal::Decimal::parse(s)?.to_scale_exact(4)?;
+        bounded(v, MAX_QTY_UNITS * Self::SCALE, "quantity", s).map(Qty)
     }
     pub const fn units(n: i64) -> Qty {
         Qty(n * Self::SCALE)
@@ -202,15 +239,30 @@ pub struct Price(pub i64);
 impl Price {
     pub const SCALE: i64 = 1_000_000;
     pub fn parse(s: &str) -> Result<Price, ParseError> {
-        decimal::Decimal::parse(s)?.to_scale_exact(6).map(Price)
+        let v = decimal::Decimal::parse(s)?.to_scale_exact(6)?;
+        bounded(v, MAX_PRICE_YUAN * Self::SCALE, "price", s).map(Price)
     }
     pub const fn from_fen(f: Fen) -> Price {
         Price(f.0 * 10_000)
     }
-    /// `cnt × self`, rounded half-up to the fen (the line amount rule).
+    /// `cnt × self`, rounded half-up to the fen (the line amount rule); `None` when
+    /// the product is beyond [`MAX_FEN`].
+    pub fn checked_times(self, cnt: Qty) -> Option<Fen> {
+        let v = self.0 as i128 * cnt.0 as i128; // in 1e-10 yuan, cannot overflow i128
+        let f = div_round_half_up(v, 100_000_000);
+        (f.unsigned_abs() <= MAX_FEN as u128).then_some(Fen(f as i64))
+    }
+
+    /// `cnt × self`, rounded half-up to the fen. Never wraps: a product beyond
+    /// [`MAX_FEN`] saturates to one fen past it, which every bill check refuses
+    /// (`billing::check_bill` runs before anything is split or sent).
     pub fn times(self, cnt: Qty) -> Fen {
-        let v = self.0 as i128 * cnt.0 as i128; // in 1e-10 yuan
-        Fen(div_round_half_up(v, 100_000_000) as i64)
+        let past = if (self.0 < 0) != (cnt.0 < 0) {
+            Fen(-MAX_FEN - 1)
+        } else {
+            Fen(MAX_FEN + 1)
+        };
+        self.checked_times(cnt).unwrap_or(past)
     }
 }
 
@@ -358,7 +410,38 @@ mod tests {
         assert_eq!(Price::parse("25").unwrap().to_string(), "25.00");
     }
 
+    #[test]
+    fn amounts_beyond_the_limits_are_refused_and_products_never_wrap() {
+        assert!(Fen::parse("100000000000").is_ok());
+        assert!(matches!(
+            Fen::parse("100000000000.01"),
+            Err(ParseError::OutOfRange(_))
+        ));
+        assert!(serde_json::from_str::<Fen>("\"99999999999999999\"").is_err());
+        assert!(serde_json::from_str::<Fen>("1e30").is_err());
+        assert!(Qty::parse("1000000").is_ok() && Qty::parse("1000000.0001").is_err());
+        assert!(Price::parse("100000000").is_ok() && Price::parse("100000001").is_err());
+        // The adversarial line: 21 151 units at a huge price used to wrap to 1.01.
+        let p = Price::parse("100000000").unwrap();
+        let q = Qty::parse("21151").unwrap();
+        assert_eq!(p.checked_times(q), None);
+        assert!(p.times(q) > Fen::MAX);
+        assert!(p.times(Qty::parse("-21151").unwrap()) < -Fen::MAX);
+        assert_eq!(Fen::checked_sum([Fen::MAX, Fen(1)]), None);
+        assert_eq!(Fen::checked_sum([Fen(1), Fen(2)]), Some(Fen(3)));
+    }
+
     proptest::proptest! {
+        #[test]
+        fn products_are_exact_or_refused(p in -MAX_PRICE_YUAN * Price::SCALE..=MAX_PRICE_YUAN * Price::SCALE,
+                                         q in -MAX_QTY_UNITS * Qty::SCALE..=MAX_QTY_UNITS * Qty::SCALE) {
+            let exact = (p as i128 * q as i128) as f64 / 1e10;
+            match Price(p).checked_times(Qty(q)) {
+                Some(f) => proptest::prop_assert!((f.0 as f64 / 100.0 - exact).abs() <= 0.005 + exact.abs() * 1e-12),
+                None => proptest::prop_assert!(exact.abs() * 100.0 > MAX_FEN as f64 - 1.0),
+            }
+        }
+
         #[test]
         fn fen_text_round_trips(v in -10_000_000_000i64..10_000_000_000) {
             let f = Fen(v);

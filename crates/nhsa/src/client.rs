@@ -116,12 +116,19 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// The largest answer read from the center (the biggest real answers, 1101 with many
+/// insurance rows or a 5203 list, are tens of kilobytes; catalogues come as files).
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
 impl Client {
     pub fn new(cfg: ClientConfig, institution: Institution) -> Result<Client, CallError> {
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.read_timeout)
             .no_proxy()
+            // A redirect would re-send the whole envelope (ID number, token, sign_no)
+            // to another host: never follow one (a 3xx is an answer we cannot read).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| CallError::NotSent(format!("HTTP client: {e}")))?;
         Ok(Client {
@@ -188,10 +195,30 @@ impl Client {
             }
         })?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(CallError::InDoubt(format!(
+                "HTTP {status}: answer of {} bytes refused (limit {MAX_ANSWER_BYTES})",
+                resp.content_length().unwrap_or(0)
+            )));
+        }
+        // Read at most the limit, whatever the headers claim.
+        let mut resp = resp;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
             .await
-            .map_err(|e| CallError::InDoubt(format!("reading the answer: {e}")))?;
+            .map_err(|e| CallError::InDoubt(format!("reading the answer: {e}")))?
+        {
+            if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(CallError::InDoubt(format!(
+                    "HTTP {status}: answer longer than {MAX_ANSWER_BYTES} bytes refused"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             let head = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).to_string();
             return Err(CallError::InDoubt(format!("HTTP {status}: {head}")));

@@ -1,5 +1,5 @@
 //! What the center said, in the cashier's terms: each kind with a Chinese
-//! message that says what to do next (DOMAIN.md §2.4, 000_…txt).
+//! message that says what to do next (docs/domain.md §2.4, 000_…txt).
 
 use serde::{Deserialize, Serialize};
 
@@ -68,13 +68,13 @@ impl ErrorKind {
     pub fn action_zh(self) -> &'static str {
         match self {
             ErrorKind::NotActivated => {
-                "请患者在国家医保服务平台App、微信或支付宝中激活医保电子凭证后重新出示；也可改用身份证（F3）办理"
+                "请患者在国家医保服务平台App、微信或支付宝中激活医保电子凭证后重新出示；也可改用身份证办理"
             }
             ErrorKind::WrongCode => "请患者打开医保电子凭证（医保码）页面再扫；不要使用付款码或截图",
             ErrorKind::CodeExpired => "请患者刷新医保码后重新扫码",
             ErrorKind::BalanceShort => "账户不足部分请收取现金或银行卡",
             ErrorKind::Network => {
-                "可按离线方式继续收费（F6 离线收费），网络恢复后系统自动补传；或请患者稍候重试"
+                "可改为离线收费，网络恢复后系统自动补传；或请患者稍候重试"
             }
             ErrorKind::DataMismatch => "请核对患者身份证件后重新识别，或请患者到医保窗口核实信息",
             ErrorKind::PaymentLimit => "超限部分请收取现金或银行卡，或分次结算",
@@ -128,5 +128,35 @@ pub fn classify(err_msg: &str, code: Option<i64>) -> ErrorKind {
         ErrorKind::SystemFault
     } else {
         ErrorKind::Business
+    }
+}
+
+#[cfg(test)]
+mod no_keys {
+    use super::ErrorKind as K;
+
+    /// The interface crate words what to do, never which key of one screen does it
+    /// (the network action once said F6 for offline collection, which is F10).
+    #[test]
+    fn no_message_or_action_names_a_key() {
+        for k in [
+            K::NotActivated,
+            K::WrongCode,
+            K::CodeExpired,
+            K::BalanceShort,
+            K::Network,
+            K::DataMismatch,
+            K::PaymentLimit,
+            K::RegionMismatch,
+            K::Suspended,
+            K::SystemFault,
+            K::Business,
+        ] {
+            for text in [k.message_zh(), k.action_zh()] {
+                let b = text.as_bytes();
+                let named = b.windows(2).any(|w| w[0] == b'F' && w[1].is_ascii_digit());
+                assert!(!named, "{k:?}: {text}");
+            }
+        }
     }
 }

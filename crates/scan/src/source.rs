@@ -105,10 +105,10 @@ impl FrameSource for DirSource {
         self.started = true;
         let p = self.files[self.pos].clone();
         self.pos += 1;
-        let img =
-            image::open(&p).map_err(|e| SourceError::Frames(format!("{}: {e}", p.display())))?;
+        let img = crate::load_gray(&p)
+            .map_err(|e| SourceError::Frames(format!("{}: {e}", p.display())))?;
         Ok(Some(Frame {
-            image: img.to_luma8(),
+            image: img,
             origin: p.display().to_string(),
         }))
     }

@@ -1,5 +1,5 @@
 //! What a scanned string is, before anything is sent to the center
-//! (DOMAIN.md §2): the content of a 医保电子凭证 is opaque and must be
+//! (docs/domain.md §2): the content of a 医保电子凭证 is opaque and must be
 //! resolved online (1162 → 1101), so this only recognises what it surely is
 //! not — a WeChat or Alipay payment code, a URL, a 身份证 number typed by a
 //! scanner — and gives the cashier the right words.
@@ -45,13 +45,16 @@ pub fn classify(raw: &str) -> Scanned {
     }
     let digits = s.bytes().all(|b| b.is_ascii_digit());
     let p: u32 = s.get(..2).and_then(|x| x.parse().ok()).unwrap_or(0);
-    if digits && s.len() == 18 && (10..=15).contains(&p) && !id_checksum_ok(s) {
+    // A WeChat code has the shape of a 身份证 number from 北京…内蒙古 (11–15) one time
+    // in eleven by its check digit alone: it is taken as an ID only when its birth
+    // date is a real date too, and never with the prefix 10 (no such region).
+    if digits && s.len() == 18 && (10..=15).contains(&p) && !id_plausible(s) {
         return Scanned::WeChatPay;
     }
     if digits && (16..=24).contains(&s.len()) && (25..=30).contains(&p) {
         return Scanned::AlipayPay;
     }
-    if s.len() == 18 && id_checksum_ok(s) {
+    if s.len() == 18 && id_plausible(s) {
         return Scanned::IdCard {
             number: s.to_uppercase(),
         };
@@ -79,6 +82,25 @@ pub fn classify(raw: &str) -> Scanned {
     Scanned::MedicalQr {
         code: s.to_string(),
     }
+}
+
+/// A 居民身份证 number that can exist: the check digit, a region whose first digit is
+/// 1–8, and a birth date (yyyymmdd at 7–14) that is a real day from 1900 on.
+pub fn id_plausible(id: &str) -> bool {
+    if !id_checksum_ok(id) || !matches!(id.as_bytes()[0], b'1'..=b'8') {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| id[r].parse::<u32>().unwrap_or(0);
+    let (y, m, d) = (num(6..10), num(10..12), num(12..14));
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    (1900..=2100).contains(&y) && d >= 1 && d <= days
 }
 
 /// GB 11643 check digit of an 18-character 居民身份证 number.
@@ -121,6 +143,16 @@ pub fn mask_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wechat_code_with_a_valid_check_digit_is_still_a_wechat_code() {
+        // Valid GB 11643 check digit, but "9988-77-66" is no birth date.
+        assert!(id_checksum_ok("134567998877665547"));
+        assert_eq!(classify("134567998877665547"), Scanned::WeChatPay);
+        // A real-looking number from 北京 is still an ID.
+        assert!(id_plausible("110101199003074477") || !id_checksum_ok("110101199003074477"));
+        assert!(!id_plausible("100101199003070000"));
+    }
 
     #[test]
     fn classifies_what_a_counter_scans() {

@@ -10,7 +10,9 @@ receipt_layout: string,
  */
 language: string, 
 /**
- * This counter's number (0–9) among the institution's counters: the first
- * digit of every msgid's sequence, so two counters never send the same msgid.
+ * This counter's number (1–99) among the institution's counters: two digits of
+ * every msgid, so two counters never send the same msgid (docs/domain.md §10).
+ * 0 = not set: the counter does not call a real center until IT sets it
+ * (`YIBAO_COUNTER_NO` overrides; the built-in demo center uses 1).
  */
 terminal_no: number, };

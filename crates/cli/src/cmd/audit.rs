@@ -47,6 +47,19 @@ impl DbArgs {
     }
 }
 
+/// Open an existing ledger read-only: a missing, empty or foreign file is an error,
+/// and nothing (directory, ledger, key) is ever created.
+pub async fn open_existing_ledger(db: &Path, key: Option<&Path>) -> anyhow::Result<Ledger> {
+    let key_path = key
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| LedgerKey::default_path_for(db));
+    if !db.is_file() {
+        anyhow::bail!("{}: no such ledger (nothing was created)", db.display());
+    }
+    let key = LedgerKey::load(&key_path)?;
+    Ok(Ledger::open_read_only(db, &key).await?)
+}
+
 /// Open (create) the ledger and its key file.
 pub async fn open_ledger(db: &Path, key: Option<&Path>) -> anyhow::Result<Ledger> {
     let key_path = key
@@ -110,7 +123,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         match a.cmd {
             AuditCmd::Verify(db) => {
-                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;
                 let rep = l.verify_audit().await?;
                 println!("{}", serde_json::to_string_pretty(&rep)?);
                 if rep.ok {
@@ -124,7 +137,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 }
             }
             AuditCmd::List { db, after, limit } => {
-                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;
                 for e in l.audit_entries(after, limit).await? {
                     println!("{}", serde_json::to_string(&e)?);
                 }
@@ -154,11 +167,12 @@ pub fn run_user(a: UserArgs) -> anyhow::Result<ExitCode> {
                 let op = l
                     .create_operator(&id, &name, Role::parse(&role)?, &pw, now)
                     .await?;
+                l.close().await;
                 println!("{}", serde_json::to_string(&op)?);
                 Ok(ExitCode::SUCCESS)
             }
             UserCmd::List(db) => {
-                let l = open_ledger(&db.db, Some(&db.key_path())).await?;
+                let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;
                 println!("{}", serde_json::to_string_pretty(&l.operators().await?)?);
                 Ok(ExitCode::SUCCESS)
             }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use checkout::{CheckoutError, Engine, EngineConfig, OfflineMode, Operator, Pay};
+use checkout::{CheckoutError, CheckoutState, Engine, EngineConfig, OfflineMode, Operator, Pay};
 use money::Fen;
 use serde_json::{json, Value};
 
@@ -32,8 +32,9 @@ pub struct CenterArgs {
     /// Read timeout for one call, seconds.
     #[arg(long, default_value_t = 15)]
     pub timeout: u64,
-    /// This counter's number (0–9) among the institution's counters (first digit of the msgid sequence).
-    #[arg(long)]
+    /// This counter's number (1–99) among the institution's counters (two digits of every
+    /// msgid). Required once per ledger; kept in the ledger afterwards.
+    #[arg(long, env = "YIBAO_COUNTER_NO")]
     pub terminal: Option<u8>,
 }
 
@@ -61,7 +62,18 @@ pub struct CheckoutArgs {
     /// The card terminal's reference.
     #[arg(long, default_value = "POS-HEADLESS")]
     pub card_ref: String,
-    /// When the center cannot be reached: the patient's 身份证 for the queued settlement.
+    /// Collect offline when the center cannot be reached (the cashier's choice, never
+    /// automatic): the whole bill or the estimate is taken now and the settlement queued.
+    #[arg(long)]
+    pub offline: bool,
+    /// Accept a settlement whose figures are flagged (does not add up, differs from the
+    /// pre-settlement or the catalogue): the supervisor named here confirms with the
+    /// password on standard input, and this reason goes into the audit log.
+    #[arg(long, requires = "supervisor")]
+    pub accept_discrepancy: Option<String>,
+    #[arg(long)]
+    pub supervisor: Option<String>,
+    /// For `--offline`: the patient's 身份证 for the queued settlement.
     #[arg(long)]
     pub certno: Option<String>,
     #[arg(long, default_value = "")]
@@ -98,7 +110,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> {
     let ledger = open_ledger(&c.db, c.key.as_deref()).await?;
     if let Some(n) = c.terminal {
-        ledger.set_terminal_no(n).await?;
+        if ledger.counter_no().await? != Some(n) {
+            ledger.set_counter_no(n).await?;
+        }
     }
     let mut cfg = EngineConfig::demo(&c.center);
     cfg.institution.fixmedins_code = c.fixmedins_code.clone();
@@ -151,11 +165,35 @@ fn print_err(e: &CheckoutError) {
     println!("{}", json!({"error": e}));
 }
 
+/// Exit codes of `yibao checkout` (a contract with hospital scripts).
+pub mod exit {
+    /// Settled and paid (or queued offline with `--offline`: see the JSON's `stage`).
+    pub const SETTLED: u8 = 0;
+    /// Invalid input (bill, arguments) or a step refused locally: nothing was sent.
+    pub const INVALID: u8 = 2;
+    /// The center refused (or the center is unreachable and `--offline` was not given):
+    /// nothing was settled, nothing was collected.
+    pub const REFUSED: u8 = 3;
+    /// The outcome is unknown (answer lost and not yet reversed): do not retry, run
+    /// `yibao recover` when the center answers again.
+    pub const IN_DOUBT: u8 = 4;
+    /// Settled, but the figures are flagged: nothing collected, a supervisor decides
+    /// (`--accept-discrepancy REASON --supervisor ID`, or a refund).
+    pub const HELD: u8 = 6;
+    /// Collected offline (`--offline`) and queued for settlement.
+    pub const OFFLINE: u8 = 7;
+}
+
 pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&a.bill)
         .with_context(|| format!("reading {}", a.bill.display()))?;
-    let v: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", a.bill.display()))?;
+    let v: Value = match serde_json::from_str(billing::strip_bom(&text)) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("invalid bill: {} is not JSON ({e})", a.bill.display());
+            return Ok(ExitCode::from(exit::INVALID));
+        }
+    };
     let raw = v
         .get("lines")
         .and_then(Value::as_array)
@@ -163,8 +201,13 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
     let catalog = billing::Catalog::demo();
     let mut lines = Vec::new();
     for (i, l) in raw.iter().enumerate() {
-        let mut line =
-            billing::parse_line(i, l).map_err(|e| anyhow::anyhow!("invalid bill: {e}"))?;
+        let mut line = match billing::parse_line(i, l) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("invalid bill: {e}");
+                return Ok(ExitCode::from(exit::INVALID));
+            }
+        };
         if line.med_list_codg.is_none() {
             line.med_list_codg = catalog
                 .items
@@ -174,6 +217,20 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
         }
         lines.push(line);
     }
+    if let Err(e) = billing::check_bill(&lines) {
+        eprintln!("invalid bill: {e}");
+        return Ok(ExitCode::from(exit::INVALID));
+    }
+    let supervisor_pw = match &a.supervisor {
+        Some(_) if a.accept_discrepancy.is_some() => {
+            let mut pw = String::new();
+            std::io::stdin()
+                .read_line(&mut pw)
+                .context("reading the supervisor's password from standard input")?;
+            Some(pw.trim_end_matches(['\r', '\n']).to_string())
+        }
+        _ => None,
+    };
     let given = a
         .given
         .as_deref()
@@ -187,137 +244,197 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async move {
         let e = engine(&a.center, offline).await?;
-        let op = operator(&e, Some(&a.operator)).await?;
-        let pay_for = |due: Fen| {
-            if a.pay == "card" {
-                Pay::Card {
-                    reference: a.card_ref.clone(),
-                }
-            } else {
-                Pay::Cash {
-                    given: given.unwrap_or(due).max(due),
+        let code = checkout_headless(&e, &a, lines, given, supervisor_pw).await;
+        e.ledger.close().await;
+        code
+    })
+}
+
+async fn checkout_headless(
+    e: &Engine,
+    a: &CheckoutArgs,
+    lines: Vec<billing::BillLine>,
+    given: Option<Fen>,
+    supervisor_pw: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let op = operator(e, Some(&a.operator)).await?;
+    let pay_for = |due: Fen| -> Result<Pay, CheckoutError> {
+        if a.pay == "card" {
+            return Ok(Pay::Card {
+                reference: a.card_ref.clone(),
+            });
+        }
+        match given {
+            Some(g) if g < due => Err(CheckoutError::input(format!(
+                "--given {g} is less than the {due} due"
+            ))),
+            Some(g) => Ok(Pay::Cash { given: g }),
+            None => Ok(Pay::Cash { given: due }),
+        }
+    };
+    let c = e.start(&op).await.map_err(|x| anyhow::anyhow!(x.message))?;
+    let id = c.id.clone();
+    let online = async {
+        e.resolve_qr(&op, &id, &a.qr).await?;
+        e.set_lines(&op, &id, lines.clone()).await?;
+        e.presettle(&op, &id, !a.no_account).await?;
+        let mut v = e.settle(&op, &id).await?;
+        if v.state == CheckoutState::Held {
+            let (Some(reason), Some(sup), Some(pw)) =
+                (&a.accept_discrepancy, &a.supervisor, &supervisor_pw)
+            else {
+                return Ok(v);
+            };
+            v = e.accept_held(&op, &id, sup, pw, reason).await?;
+        }
+        if v.state == CheckoutState::Settled {
+            e.pay(&op, &id, pay_for(v.due)?).await
+        } else {
+            Ok(v)
+        }
+    }
+    .await;
+    let view = match online {
+        Ok(v) => v,
+        // Offline only when the cashier chose it, and only when nothing can stand at
+        // the center (the call never reached it, or it was refused as unreachable).
+        Err(err) if a.offline && err.is_network() => {
+            eprintln!(
+                "医保中心不可达，按 --offline 离线收费：{}",
+                err.detail.clone().unwrap_or_default()
+            );
+            let cur = e.view(&id).await.map_err(|x| anyhow::anyhow!(x.message))?;
+            if cur.lines.is_empty() {
+                if let Err(x) = e.set_lines(&op, &id, lines.clone()).await {
+                    print_err(&x);
+                    return Ok(ExitCode::from(exit::INVALID));
                 }
             }
-        };
-        let c = e.start(&op).await.map_err(|x| anyhow::anyhow!(x.message))?;
-        let id = c.id.clone();
-        let online = async {
-            e.resolve_qr(&op, &id, &a.qr).await?;
-            e.set_lines(&op, &id, lines.clone()).await?;
-            e.presettle(&op, &id, !a.no_account).await?;
-            let v = e.settle(&op, &id).await?;
-            if v.stage == "settled" {
-                e.pay(&op, &id, pay_for(v.due)).await
-            } else {
-                Ok(v)
+            let total: Fen = lines.iter().map(billing::BillLine::amount).sum();
+            let estimate = e.estimate(&lines, "310").psn_cash_pay;
+            let due = match e.cfg.offline_mode {
+                OfflineMode::SelfPayAll => total,
+                OfflineMode::Estimate if a.certno.is_some() => estimate,
+                OfflineMode::Estimate => total,
+            };
+            let r = match pay_for(due) {
+                Ok(p) => {
+                    e.offline_collect(&op, &id, a.certno.as_deref().unwrap_or(""), &a.name, p)
+                        .await
+                }
+                Err(x) => Err(x),
+            };
+            match r {
+                Ok(v) => v,
+                Err(x) => {
+                    print_err(&x);
+                    return Ok(ExitCode::from(exit::INVALID));
+                }
             }
         }
-        .await;
-        let view = match online {
-            Ok(v) => v,
-            Err(err) if err.is_network() && err.kind != "in_doubt" => {
-                eprintln!(
-                    "医保中心不可达，改为离线收费：{}",
-                    err.detail.clone().unwrap_or_default()
-                );
-                let cur = e.view(&id).await.map_err(|x| anyhow::anyhow!(x.message))?;
-                if cur.lines.is_empty() {
-                    e.set_lines(&op, &id, lines.clone())
-                        .await
-                        .map_err(|x| anyhow::anyhow!(x.message))?;
-                }
-                let total: Fen = lines.iter().map(billing::BillLine::amount).sum();
-                match e
-                    .offline_collect(
-                        &op,
-                        &id,
-                        a.certno.as_deref().unwrap_or(""),
-                        &a.name,
-                        pay_for(total),
-                    )
-                    .await
-                {
-                    Ok(v) => v,
-                    Err(x) => {
-                        print_err(&x);
-                        return Ok(ExitCode::from(3));
-                    }
-                }
-            }
-            Err(err) => {
-                print_err(&err);
-                return Ok(ExitCode::from(2));
-            }
-        };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "checkout_id": view.id,
-                "stage": view.stage,
-                "mode": view.mode,
-                "setl_id": view.setl_id,
-                "outbox_id": view.outbox_id,
-                "person": view.person,
-                "total": view.total,
-                "split": view.split,
-                "reasons": view.reasons,
-                "payments": view.payments,
-                "change": view.change,
-            }))?
-        );
-        Ok(ExitCode::SUCCESS)
-    })
+        Err(err) => {
+            print_err(&err);
+            return Ok(ExitCode::from(match err.kind.as_str() {
+                "input" | "state" | "config" => exit::INVALID,
+                "in_doubt" | "busy" => exit::IN_DOUBT,
+                _ => exit::REFUSED,
+            }));
+        }
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "checkout_id": view.id,
+            "stage": view.state,
+            "mode": view.mode,
+            "setl_id": view.setl_id,
+            "outbox_id": view.outbox_id,
+            "person": view.person,
+            "total": view.total,
+            "split": view.split,
+            "reasons": view.reasons,
+            "payments": view.payments,
+            "change": view.change,
+            "discrepancies": view.discrepancies,
+        }))?
+    );
+    Ok(ExitCode::from(match view.state {
+        CheckoutState::Held => {
+            eprintln!("结算结果有差异，未收款：需主管核对（--accept-discrepancy 理由 --supervisor 工号），或退费");
+            exit::HELD
+        }
+        CheckoutState::OfflineQueued => exit::OFFLINE,
+        _ if view.mode == checkout::CheckoutMode::Offline => exit::OFFLINE,
+        _ => exit::SETTLED,
+    }))
 }
 
 pub fn run_recover(a: RecoverArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
-        let op = operator(&e, a.operator.as_deref()).await?;
-        match e.recover(&op).await {
-            Ok(r) => {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-                Ok(if r.still_in_doubt.is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(4)
-                })
-            }
-            Err(x) => {
-                print_err(&x);
-                Ok(ExitCode::from(2))
+        let r: anyhow::Result<ExitCode> = async {
+            let op = operator(&e, a.operator.as_deref()).await?;
+            match e.recover(&op).await {
+                Ok(r) => {
+                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    Ok(
+                        if r.still_in_doubt.is_empty()
+                            && r.failed.is_empty()
+                            && r.in_flight.is_empty()
+                        {
+                            ExitCode::SUCCESS
+                        } else {
+                            ExitCode::from(4)
+                        },
+                    )
+                }
+                Err(x) => {
+                    print_err(&x);
+                    Ok(ExitCode::from(2))
+                }
             }
         }
+        .await;
+        e.ledger.close().await;
+        r
     })
 }
 
 pub fn run_queue(a: QueueArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
-        if a.action == "status" {
-            let items = e.ledger.outbox(true).await?;
-            let adj = e.ledger.adjustments(true).await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({"items": items, "open_adjustments": adj}))?
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        let op = operator(&e, a.operator.as_deref()).await?;
-        let _ = e.recover(&op).await;
-        match e.sync_queue(&op, true).await {
-            Ok(r) => {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-                Ok(if r.deferred.is_some() {
-                    ExitCode::from(4)
-                } else {
-                    ExitCode::SUCCESS
-                })
+        let r: anyhow::Result<ExitCode> = async {
+            if a.action == "status" {
+                let items = e.ledger.outbox(true).await?;
+                let adj = e.ledger.adjustments(true).await?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"items": items, "open_adjustments": adj})
+                    )?
+                );
+                return Ok(ExitCode::SUCCESS);
             }
-            Err(x) => {
-                print_err(&x);
-                Ok(ExitCode::from(2))
+            let op = operator(&e, a.operator.as_deref()).await?;
+            let _ = e.recover(&op).await;
+            match e.sync_queue(&op, true).await {
+                Ok(r) => {
+                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    Ok(if r.deferred.is_some() {
+                        ExitCode::from(4)
+                    } else {
+                        ExitCode::SUCCESS
+                    })
+                }
+                Err(x) => {
+                    print_err(&x);
+                    Ok(ExitCode::from(2))
+                }
             }
         }
+        .await;
+        e.ledger.close().await;
+        r
     })
 }
 
@@ -361,39 +478,44 @@ pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
     let float = Fen::parse(&a.float).map_err(|e| anyhow::anyhow!("--float: {e}"))?;
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
-        let op = operator(&e, a.operator.as_deref()).await?;
-        let day = a
-            .date
-            .clone()
-            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
-        match e
-            .reconcile_day(&op, &day, a.refunds, float, cash, card)
-            .await
-        {
-            Ok(r) => {
-                if let Some(path) = &a.csv {
-                    let text = r.to_csv(
-                        &e.cfg.institution.fixmedins_name,
-                        &op.id,
-                        &chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
-                    );
-                    std::fs::write(path, text)
-                        .map_err(|x| anyhow::anyhow!("--csv {}: {x}", path.display()))?;
+        let r: anyhow::Result<ExitCode> = async {
+            let op = operator(&e, a.operator.as_deref()).await?;
+            let day = a
+                .date
+                .clone()
+                .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
+            match e
+                .reconcile_day(&op, &day, a.refunds, float, cash, card)
+                .await
+            {
+                Ok(r) => {
+                    if let Some(path) = &a.csv {
+                        let text = r.to_csv(
+                            &e.cfg.institution.fixmedins_name,
+                            &op.id,
+                            &chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+                        );
+                        std::fs::write(path, text)
+                            .map_err(|x| anyhow::anyhow!("--csv {}: {x}", path.display()))?;
+                    }
+                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    let drawer_ok = r.drawer.cash_variance.is_none_or(|v| v == Fen::ZERO)
+                        && r.drawer.card_variance.is_none_or(|v| v == Fen::ZERO);
+                    Ok(if r.center_balanced && drawer_ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(5)
+                    })
                 }
-                println!("{}", serde_json::to_string_pretty(&r)?);
-                let drawer_ok = r.drawer.cash_variance.is_none_or(|v| v == Fen::ZERO)
-                    && r.drawer.card_variance.is_none_or(|v| v == Fen::ZERO);
-                Ok(if r.center_balanced && drawer_ok {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(5)
-                })
-            }
-            Err(x) => {
-                print_err(&x);
-                Ok(ExitCode::from(2))
+                Err(x) => {
+                    print_err(&x);
+                    Ok(ExitCode::from(2))
+                }
             }
         }
+        .await;
+        e.ledger.close().await;
+        r
     })
 }
 
@@ -422,6 +544,7 @@ pub fn run_refund(a: RefundArgs) -> anyhow::Result<ExitCode> {
     let pw = pw.trim_end_matches(['\r', '\n']).to_string();
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
+        let r: anyhow::Result<ExitCode> = async {
         let op = operator(&e, Some(&a.operator)).await?;
         let s = e.ledger.settlement(&a.setl_id).await?.with_context(|| format!("no settlement {}", a.setl_id))?;
         let r = if a.keep.is_empty() {
@@ -431,7 +554,7 @@ pub fn run_refund(a: RefundArgs) -> anyhow::Result<ExitCode> {
         };
         match r {
             Ok(v) => {
-                println!("{}", serde_json::to_string_pretty(&json!({"checkout_id": v.id, "stage": v.stage, "setl_id": v.setl_id, "refund_setl_id": v.refund_setl_id, "split": v.split, "due": v.due, "payments": v.payments}))?);
+                println!("{}", serde_json::to_string_pretty(&json!({"checkout_id": v.id, "stage": v.state, "setl_id": v.setl_id, "refund_setl_id": v.refund_setl_id, "split": v.split, "due": v.due, "payments": v.payments}))?);
                 Ok(ExitCode::SUCCESS)
             }
             Err(x) => {
@@ -439,5 +562,9 @@ pub fn run_refund(a: RefundArgs) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         }
+        }
+        .await;
+        e.ledger.close().await;
+        r
     })
 }

@@ -55,9 +55,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
     for f in &a.files {
         let name = f.display().to_string();
-        match image::open(f) {
-            Ok(img) => {
-                let gray = img.to_luma8();
+        match scan::load_gray(f) {
+            Ok(gray) => {
                 let t = Instant::now();
                 let found = decoder.decode(&gray);
                 let ms = t.elapsed().as_secs_f64() * 1000.0;

@@ -38,7 +38,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let ledger = super::audit::open_ledger(&a.db, a.key.as_deref()).await?;
+        let ledger = super::audit::open_existing_ledger(&a.db, a.key.as_deref()).await?;
         let s = ledger
             .settlement(&a.setl_id)
             .await?

@@ -12,8 +12,11 @@ pub const BILL: &str = concat!(
     "/../../tests/fixtures/reference/examples/bill-B1a.json"
 );
 
+/// The `yibao` binary, as counter number 1 of its institution (docs/domain.md §10).
 pub fn yibao() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_yibao"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yibao"));
+    c.env("YIBAO_COUNTER_NO", "1");
+    c
 }
 
 pub fn free_port() -> u16 {
@@ -82,6 +85,37 @@ pub fn checkout_cash(url: &str, db: &Path, args: &[&str]) -> Value {
         .output()
         .unwrap();
     ok_json(&out)
+}
+
+/// Like [`checkout_cash`] with `--offline`: the center is down, the cashier chose to
+/// collect offline; it must exit 7 (collected offline, queued). Its JSON.
+#[allow(dead_code)]
+pub fn checkout_offline(url: &str, db: &Path, args: &[&str]) -> Value {
+    let out = yibao()
+        .args([
+            "checkout",
+            "--center",
+            url,
+            "--operator",
+            "C001",
+            "--pay",
+            "cash",
+            "--bill",
+            BILL,
+            "--offline",
+        ])
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
 }
 
 /// The JSON of a command that must have succeeded (its stderr when it did not).

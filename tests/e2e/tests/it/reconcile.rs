@@ -20,6 +20,7 @@ fn yuan(f: i64) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() -> anyhow::Result<()>
 {
+    let _one_window_at_a_time = e2e::serial().await;
     let sim = Sim::start()?;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
@@ -33,7 +34,7 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
         let psn = sim.psn_of(scenario).await?;
         let qr = sim.qr_text(&psn).await?;
         let out = Command::new(yibao_binary())
-            .args(["checkout", "--center", &sim.url, "--db"])
+            .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
             .arg(data.path().join("ledger.db"))
             .args(["--operator", "C001", "--qr", &qr, "--bill"])
             .arg(&bill)

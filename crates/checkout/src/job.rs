@@ -1,0 +1,112 @@
+//! The outbox's jobs: what waits for the center, as one enum. The ledger stores a
+//! job as its `kind` text and a JSON payload (the forms ledgers have always held).
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use ledger::OutboxItem;
+
+/// One job of the offline queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Job {
+    /// Settle an offline checkout (1101 by 身份证 → 2201 … 2207).
+    Settle { checkout_id: String },
+    /// Reverse (2601) a 2207/2208 whose outcome is unknown.
+    Reverse {
+        omsgid: String,
+        oinfno: String,
+        psn_no: String,
+        insuplc: String,
+    },
+    /// End the operator's day at the center (9002).
+    SignOut { sign_no: String },
+}
+
+impl Job {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::Settle { .. } => "settle",
+            Job::Reverse { .. } => "reverse",
+            Job::SignOut { .. } => "signout",
+        }
+    }
+
+    pub fn payload(&self) -> Value {
+        match self {
+            Job::Settle { checkout_id } => json!({"checkout_id": checkout_id}),
+            Job::Reverse {
+                omsgid,
+                oinfno,
+                psn_no,
+                insuplc,
+            } => json!({"omsgid": omsgid, "oinfno": oinfno, "psn_no": psn_no, "insuplc": insuplc}),
+            Job::SignOut { sign_no } => json!({"sign_no": sign_no}),
+        }
+    }
+
+    /// The job a queued item holds; `Err` names an item this version cannot run.
+    pub fn of(item: &OutboxItem) -> Result<Job, String> {
+        let p = &item.payload;
+        let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        Ok(match item.kind.as_str() {
+            "settle" => Job::Settle {
+                checkout_id: item
+                    .checkout_id
+                    .clone()
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| s("checkout_id")),
+            },
+            "reverse" => Job::Reverse {
+                omsgid: s("omsgid"),
+                oinfno: s("oinfno"),
+                psn_no: s("psn_no"),
+                insuplc: s("insuplc"),
+            },
+            "signout" => Job::SignOut {
+                sign_no: s("sign_no"),
+            },
+            other => return Err(format!("未知的队列项类型 {other}")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_payloads_are_the_stored_forms() {
+        for j in [
+            Job::Settle {
+                checkout_id: "c1".into(),
+            },
+            Job::Reverse {
+                omsgid: "m".into(),
+                oinfno: "2207".into(),
+                psn_no: "p".into(),
+                insuplc: "440300".into(),
+            },
+            Job::SignOut {
+                sign_no: "s".into(),
+            },
+        ] {
+            let item = OutboxItem {
+                id: "1".into(),
+                kind: j.kind().into(),
+                checkout_id: match &j {
+                    Job::Settle { checkout_id } => Some(checkout_id.clone()),
+                    _ => None,
+                },
+                payload: j.payload(),
+                seq: 1,
+                state: ledger::OutboxState::Queued,
+                attempts: 0,
+                next_attempt_at: String::new(),
+                last_error: None,
+                result: None,
+                created_at: String::new(),
+                updated_at: String::new(),
+            };
+            assert_eq!(Job::of(&item).unwrap(), j);
+        }
+    }
+}

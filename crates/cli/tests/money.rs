@@ -1,0 +1,290 @@
+//! Money you can trust, through the `yibao` CLI against a real `yibao sim` process:
+//! each test is one defect an adversarial run reproduced (issue "Money you can trust").
+use std::process::Command;
+
+use serde_json::Value;
+
+mod common;
+use common::{json_of, yibao, Sim, BILL};
+
+fn sim(dir: &std::path::Path) -> Sim {
+    Sim::start("127.0.0.1:0", &dir.join("sim.db"), &[])
+}
+
+fn fault(s: &Sim, body: &str) {
+    let st = Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            body,
+            &format!("{}/sim/fault", s.url),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+fn settlements(s: &Sim) -> Vec<Value> {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("{}/sim/settlements", s.url)])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn sqlite(db: &std::path::Path, sql: &str) -> String {
+    let out = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn checkout(s: &Sim, db: &std::path::Path, bill: &str, extra: &[&str]) -> std::process::Output {
+    yibao()
+        .args(["checkout", "--center", &s.url, "--operator", "C001"])
+        .args([
+            "--qr",
+            "44030519850312001X",
+            "--pay",
+            "cash",
+            "--bill",
+            bill,
+        ])
+        .args(extra)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap()
+}
+
+/// Defect 4: any failure that was not a center refusal became a full-price cash
+/// collection with exit 0. An HTTP 500 on 2207 (outcome unknown) is now reversed and
+/// the command says so with exit 3: nothing collected, nothing queued.
+#[test]
+fn a_failed_settlement_is_never_turned_into_a_cash_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    for mode in ["http500", "error"] {
+        fault(&s, &format!(r#"{{"infno": "2207", "mode": "{mode}"}}"#));
+        let out = checkout(&s, &db, BILL, &["--certno", "44030519850312001X"]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = json_of(&out);
+        assert!(err["error"]["message"].is_string(), "{err}");
+    }
+    assert_eq!(sqlite(&db, "SELECT COUNT(*) FROM payments"), "0");
+    assert_eq!(sqlite(&db, "SELECT COUNT(*) FROM outbox"), "0");
+    assert!(settlements(&s).iter().all(|x| x["state"] != "valid"));
+    // The center up and nothing injected: the same command settles (exit 0).
+    let out = checkout(&s, &db, BILL, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Defect 3: amounts wrapped (21 151 units at a huge price settled for 1.01). A line
+/// beyond the bounds is refused before anything is sent, with exit 2.
+#[test]
+fn a_bill_beyond_the_bounds_is_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    for (cnt, pric) in [
+        ("21151", "436021857.28"),
+        ("21151", "99999999"),
+        ("1000001", "1"),
+        ("0", "1.00"),
+        ("-3", "1.00"),
+    ] {
+        let bill = dir.path().join("huge.json");
+        std::fs::write(
+            &bill,
+            format!(
+                r#"{{"lines": [{{"name": "阿莫西林胶囊", "chrgitm_lv": "01", "cnt": "{cnt}", "pric": "{pric}"}}]}}"#
+            ),
+        )
+        .unwrap();
+        let out = checkout(&s, &db, bill.to_str().unwrap(), &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{cnt} × {pric}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let split = yibao().arg("split").arg(&bill).output().unwrap();
+        assert_ne!(split.status.code(), Some(0), "split {cnt} × {pric}");
+    }
+    assert!(settlements(&s).is_empty());
+    if db.exists() {
+        assert_eq!(
+            sqlite(
+                &db,
+                "SELECT COUNT(*) FROM center_calls WHERE infno = '2204'"
+            ),
+            "0"
+        );
+    }
+}
+
+/// Defect 14: a bill saved with a UTF-8 byte-order mark (Notepad, WPS) failed with
+/// "line 1 column 1"; `--given` below the amount due was silently raised to it.
+#[test]
+fn a_bill_with_a_bom_settles_and_too_little_cash_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    let bom = dir.path().join("bom.json");
+    let mut text = vec![0xEF, 0xBB, 0xBF];
+    text.extend(std::fs::read(BILL).unwrap());
+    std::fs::write(&bom, text).unwrap();
+    let split = yibao().arg("split").arg(&bom).output().unwrap();
+    assert!(
+        split.status.success(),
+        "{}",
+        String::from_utf8_lossy(&split.stderr)
+    );
+    let out = checkout(&s, &db, bom.to_str().unwrap(), &["--given", "0.01"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("less than"));
+    assert_eq!(
+        sqlite(&db, "SELECT COUNT(*) FROM payments WHERE channel = 'cash'"),
+        "0"
+    );
+}
+
+/// Defect 10: the CLI never checkpointed the WAL, so a copy of the main file alone
+/// lost every settlement while `audit verify` said complete.
+#[test]
+fn after_the_cli_exits_the_main_file_alone_holds_the_settlement() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    let out = checkout(&s, &db, BILL, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = dir.path().join("backup.db");
+    std::fs::copy(&db, &copy).unwrap();
+    assert_eq!(sqlite(&copy, "SELECT COUNT(*) FROM settlements"), "1");
+}
+
+/// Defect 11: read-only commands on a mistyped path created the directory, a ledger
+/// and a key and reported success; a zero-byte file verified as complete.
+#[test]
+fn read_only_commands_never_create_a_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("nosuchdir/ledgr.db");
+    let out = yibao()
+        .args(["audit", "verify", "--db"])
+        .arg(&typo)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = yibao()
+        .args(["receipt", "--setl-id", "X", "-o"])
+        .arg(dir.path().join("r.pdf"))
+        .arg("--db")
+        .arg(&typo)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!dir.path().join("nosuchdir").exists());
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    std::fs::write(dir.path().join("empty.db.key"), "00".repeat(16)).unwrap();
+    let out = yibao()
+        .args(["audit", "verify", "--db"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a zero-byte file is no complete ledger"
+    );
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+}
+
+/// Defect 9: `refund --keep 0,0` billed a line twice; an index out of range gave a
+/// misleading message.
+#[test]
+fn a_partial_refund_names_bad_line_numbers_and_never_bills_a_line_twice() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    for (id, name, role, pw) in [
+        ("S001", "王主管", "supervisor", "super-pass-1"),
+        ("C001", "李收费", "cashier", "cashier-pass-1"),
+    ] {
+        let mut c = yibao()
+            .args(["user", "add", "--id", id, "--name", name, "--role", role])
+            .arg("--password-stdin")
+            .arg("--db")
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        assert!(c.wait().unwrap().success());
+    }
+    let out = checkout(&s, &db, BILL, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let setl = json_of(&out)["setl_id"].as_str().unwrap().to_string();
+    for (keep, says) in [("0,0", "两次"), ("0,9", "没有第 9 行")] {
+        let mut c = yibao()
+            .args([
+                "refund",
+                "--center",
+                &s.url,
+                "--operator",
+                "C001",
+                "--setl-id",
+                &setl,
+            ])
+            .args(["--supervisor", "S001", "--keep", keep, "--db"])
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(b"super-pass-1\n")
+            .unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--keep {keep}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(says), "--keep {keep}: {text}");
+    }
+    // Nothing was cancelled: the settlement stands, once.
+    let book = settlements(&s);
+    assert_eq!(book.len(), 1, "{book:?}");
+    assert_eq!(book[0]["state"], "valid");
+}

@@ -71,7 +71,8 @@ pub struct Fault {
     /// `error` (infcode −1 with `message`), `http500`, `hang_before` (never
     /// processed, no answer for `delay_ms`), `hang_after` (processed and
     /// committed, then no answer for `delay_ms`), `tamper_cash` / `tamper_class`
-    /// (processed and committed, the answer's figures altered: see `tx::tamper`).
+    /// (processed and committed, the answer's figures altered: see `tx::tamper`),
+    /// `malformed_ok` (processed and committed, infcode 0 with an unreadable `setlinfo`).
     pub mode: String,
     #[serde(default)]
     pub message: Option<String>,

@@ -89,6 +89,15 @@ pub(crate) async fn handle(sim: &Sim, path: &str, body: &[u8]) -> (StatusCode, V
                 let (s, v, _) = run(sim, infno, &env, t).await;
                 return (s, v, Some(f.delay_ms));
             }
+            "malformed_ok" => {
+                // Processed and committed, then a success answer (infcode 0) whose
+                // settlement cannot be read.
+                let (s, mut v, d) = run(sim, infno, &env, t).await;
+                if let Some(o) = v.get_mut("output") {
+                    *o = json!({"setlinfo": "（数据异常）"});
+                }
+                return (s, v, d);
+            }
             "tamper_cash" | "tamper_class" => {
                 let (s, mut v, d) = run(sim, infno, &env, t).await;
                 tamper(&mut v, &f.mode);

@@ -42,6 +42,32 @@ impl Engine {
         check(&rec, Event::Resolved { has_lines: false })?;
         match voucher::classify(text) {
             voucher::Scanned::MedicalQr { code } => {
+                // A code is single-use at the counter too: the same code on two open
+                // checkouts at once would settle twice.
+                let hash = nhsa::sm::sm3_hex(code.as_bytes());
+                let open = self
+                    .ledger
+                    .checkouts(
+                        &[
+                            CheckoutState::New,
+                            CheckoutState::Resolved,
+                            CheckoutState::Billed,
+                            CheckoutState::Presettled,
+                            CheckoutState::Settling,
+                        ],
+                        200,
+                    )
+                    .await?;
+                if open
+                    .iter()
+                    .any(|c| c.id != id && ctx_str(c, "qr_sm3") == hash)
+                {
+                    return Err(CheckoutError::new(
+                        "code_in_use",
+                        "这个医保码已在另一笔未完成的收费中使用",
+                        "请先完成或取消那一笔；或请患者刷新医保码后重新扫码",
+                    ));
+                }
                 let r = self
                     .call_ok(
                         op,
@@ -63,6 +89,9 @@ impl Engine {
                 let token = d.ec_token.ok_or_else(|| {
                     CheckoutError::new("system_fault", "中心未返回电子凭证令牌", "请重新扫码")
                 })?;
+                let mut rec = self.load(id).await?;
+                set_ctx(&mut rec, "qr_sm3", json!(hash));
+                self.save(op, &mut rec).await?;
                 self.resolve_person(
                     op,
                     id,

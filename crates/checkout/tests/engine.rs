@@ -541,3 +541,121 @@ async fn a_reversal_naming_another_person_is_refused_by_the_center() {
     let book = sim_settlements(&url).await;
     assert!(book.iter().all(|s| s["state"] == "valid"), "{book:?}");
 }
+
+/// Defect 5: a 2207 success answer that cannot be read blocked recovery for good (the
+/// settlement stayed valid at the center, every later recover stopped). Now: the answer
+/// is in doubt, reversed at once; when the reversal itself fails, recovery reports that
+/// item and a later recovery resolves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_settlement_answer_is_reversed_and_never_blocks_recovery() {
+    let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "44030519850312001X", "")
+        .await
+        .unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    fault(&url, "2207", "malformed_ok", 0).await;
+    let err = e.settle(&op, &v.id).await.unwrap_err();
+    assert!(err.message.contains("已自动冲正"), "{err:?}");
+    assert_eq!(
+        e.view(&v.id).await.unwrap().state,
+        checkout::CheckoutState::Presettled
+    );
+    let book = sim_settlements(&url).await;
+    assert!(book.iter().all(|s| s["state"] == "reversed"), "{book:?}");
+
+    // Again, and this time the center refuses the 2601 once: the checkout stays settling.
+    fault(&url, "2207", "malformed_ok", 0).await;
+    reqwest::Client::new()
+        .post(format!("{url}/sim/fault"))
+        .json(&serde_json::json!({"infno": "2601", "mode": "error", "message": "系统繁忙"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(e.settle(&op, &v.id).await.is_err());
+    assert_eq!(
+        e.view(&v.id).await.unwrap().state,
+        checkout::CheckoutState::Settling
+    );
+    // A second patient meanwhile: recovery must go on past the unreadable one.
+    let w = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &w.id, "440306199207080026", "")
+        .await
+        .unwrap();
+    let r = e.recover(&op).await.unwrap();
+    assert!(r.reversed.len() == 1 && r.failed.is_empty(), "{r:?}");
+    assert_eq!(
+        e.view(&v.id).await.unwrap().state,
+        checkout::CheckoutState::Presettled
+    );
+    let book = sim_settlements(&url).await;
+    assert!(book.iter().all(|s| s["state"] == "reversed"), "{book:?}");
+    // And it settles cleanly now.
+    e.settle(&op, &v.id).await.unwrap();
+}
+
+/// Defect 7: one QR code settled twice when two checkouts used it at once. The
+/// counter refuses the second resolve; the center refuses a second 2207 with a code
+/// already settled (if two counters did it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_code_settles_once() {
+    let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
+    let persons: Vec<serde_json::Value> = reqwest::get(format!("{url}/sim/persons"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let psn = persons
+        .iter()
+        .find(|p| p["scenario"] == "normal_employee")
+        .unwrap()["psn_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = reqwest::get(format!("{url}/sim/persons/{psn}/qr"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let a = e.start(&op).await.unwrap();
+    e.resolve_qr(&op, &a.id, &code).await.unwrap();
+    let b = e.start(&op).await.unwrap();
+    let err = e.resolve_qr(&op, &b.id, &code).await.unwrap_err();
+    assert_eq!(err.kind, "code_in_use", "{err:?}");
+
+    // A second counter (its own ledger) resolving the same code at the same time.
+    let dir = tempfile::tempdir().unwrap();
+    let key = ledger::LedgerKey::load_or_create(&dir.path().join("k")).unwrap();
+    let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
+        .await
+        .unwrap();
+    lb.set_counter_no(2).await.unwrap();
+    lb.create_operator(
+        "C001",
+        "李收费",
+        ledger::Role::Cashier,
+        "cashier-pass-1",
+        chrono::Local::now().naive_local(),
+    )
+    .await
+    .unwrap();
+    let eb = Engine::new(lb, EngineConfig::demo(&url)).unwrap();
+    let c = eb.start(&op).await.unwrap();
+    eb.resolve_qr(&op, &c.id, &code).await.unwrap();
+    for (x, id) in [(&e, &a.id), (&eb, &c.id)] {
+        x.set_lines(&op, id, lines()).await.unwrap();
+        x.presettle(&op, id, true).await.unwrap();
+    }
+    e.settle(&op, &a.id).await.unwrap();
+    let err = eb.settle(&op, &c.id).await.unwrap_err();
+    assert!(err.detail.unwrap_or_default().contains("已用于结算"));
+    let valid = sim_settlements(&url)
+        .await
+        .into_iter()
+        .filter(|s| s["state"] == "valid")
+        .count();
+    assert_eq!(valid, 1);
+}

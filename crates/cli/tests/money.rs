@@ -288,3 +288,135 @@ fn a_partial_refund_names_bad_line_numbers_and_never_bills_a_line_twice() {
     assert_eq!(book.len(), 1, "{book:?}");
     assert_eq!(book[0]["state"], "valid");
 }
+
+/// Defect 1 across processes: `yibao recover` run while `yibao checkout` waits for its
+/// 2207 answer on the same ledger reversed the live settlement. A second process is
+/// now refused (the ledger names the process that holds it); the checkout settles and
+/// a recovery after it finds nothing to do.
+#[test]
+fn a_second_process_cannot_recover_under_a_live_checkout() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    fault(
+        &s,
+        r#"{"infno": "2207", "mode": "hang_after", "delay_ms": 2500}"#,
+    );
+    let live = yibao()
+        .args(["checkout", "--center", &s.url, "--operator", "C001"])
+        .args([
+            "--qr",
+            "44030519850312001X",
+            "--pay",
+            "cash",
+            "--bill",
+            BILL,
+        ])
+        .arg("--db")
+        .arg(&db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the checkout has sent its 2207.
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_secs(20)
+        && !settlements(&s).iter().any(|x| x["state"] == "valid")
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let rec = yibao()
+        .args(["recover", "--center", &s.url, "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!rec.status.success());
+    assert!(
+        String::from_utf8_lossy(&rec.stderr).contains("another program"),
+        "{}",
+        String::from_utf8_lossy(&rec.stderr)
+    );
+    let out = live.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec = yibao()
+        .args(["recover", "--center", &s.url, "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        rec.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rec.stderr)
+    );
+    let book = settlements(&s);
+    assert_eq!(book.len(), 1);
+    assert_eq!(book[0]["state"], "valid");
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// Defect 13: decoding was unbounded (a 20 000 × 20 000 PNG took 1.2 GB; a FIFO blocked
+/// forever). Both are refused at once with a clear error, and the others still decode.
+#[test]
+fn huge_images_and_fifos_are_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    // A PNG whose header claims 20 000 × 20 000 grey pixels (no pixel data needed:
+    // the limit is read from the header).
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(20_000u32.to_be_bytes());
+    ihdr.extend(20_000u32.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    png.extend(13u32.to_be_bytes());
+    png.extend(&ihdr);
+    png.extend(crc32(&ihdr).to_be_bytes());
+    for chunk in [&b"IDAT"[..], &b"IEND"[..]] {
+        png.extend(0u32.to_be_bytes());
+        png.extend(chunk);
+        png.extend(crc32(chunk).to_be_bytes());
+    }
+    let huge = dir.path().join("huge.png");
+    std::fs::write(&huge, &png).unwrap();
+    let fifo = dir.path().join("fifo.png");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = yibao()
+        .args(["decode", "--json", "--thorough"])
+        .arg(&huge)
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("pixels"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("regular file"),
+        "{lines:?}"
+    );
+}

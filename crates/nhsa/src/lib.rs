@@ -21,7 +21,7 @@ pub mod sm;
 pub mod tx;
 pub mod types;
 
-pub use client::{CallError, Caller, Client, ClientConfig, Institution};
+pub use client::{CallError, Caller, Client, ClientConfig, Institution, MAX_ANSWER_BYTES};
 pub use envelope::{format_msgid, parse_msgid, RequestEnvelope, ResponseEnvelope};
 pub use errors::{classify, ErrorKind};
 pub use tx::Infno;

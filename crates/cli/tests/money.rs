@@ -420,3 +420,132 @@ fn huge_images_and_fifos_are_refused_before_decoding() {
         "{lines:?}"
     );
 }
+
+/// Issue 12: personal data were in clear in the ledger (张伟 and his ID number 153 times
+/// after four checkouts). After checkouts, a refund, a receipt and an end-of-day report,
+/// neither the ledger, its log, the report nor the receipt holds a demo person's name or
+/// ID number (the receipt shows the masked name).
+#[test]
+fn no_name_or_id_number_is_stored_in_clear() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim(dir.path());
+    let db = dir.path().join("ledger.db");
+    for (id, name, role, pw) in [
+        ("S001", "王主管", "supervisor", "super-pass-1"),
+        ("C001", "李收费", "cashier", "cashier-pass-1"),
+    ] {
+        let mut c = yibao()
+            .args(["user", "add", "--id", id, "--name", name, "--role", role])
+            .arg("--password-stdin")
+            .arg("--db")
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        assert!(c.wait().unwrap().success());
+    }
+    let people = [
+        ("44030519850312001X", "张伟"),
+        ("440306199207080026", "李娜"),
+    ];
+    let mut setl = String::new();
+    for (certno, _) in people {
+        let out = yibao()
+            .args([
+                "checkout",
+                "--center",
+                &s.url,
+                "--operator",
+                "C001",
+                "--qr",
+                certno,
+            ])
+            .args(["--pay", "cash", "--bill", BILL, "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        setl = json_of(&out)["setl_id"].as_str().unwrap().to_string();
+    }
+    let receipt = dir.path().join("r.pdf");
+    let st = yibao()
+        .args(["receipt", "--setl-id", &setl, "-o"])
+        .arg(&receipt)
+        .arg("--db")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut c = yibao()
+        .args([
+            "refund",
+            "--center",
+            &s.url,
+            "--operator",
+            "C001",
+            "--setl-id",
+            &setl,
+        ])
+        .args(["--supervisor", "S001", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"super-pass-1\n")
+        .unwrap();
+    assert!(c.wait().unwrap().success());
+    let csv = dir.path().join("day.csv");
+    let _ = yibao()
+        .args(["reconcile", "--center", &s.url, "--csv"])
+        .arg(&csv)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = Command::new("pdftotext")
+        .arg(&receipt)
+        .arg("-")
+        .output()
+        .unwrap();
+    let receipt_text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        receipt_text.contains("李*"),
+        "the receipt names the patient, masked"
+    );
+    let mut files = vec![db.clone(), csv.clone()];
+    for side in ["ledger.db-wal", "ledger.db-shm"] {
+        if dir.path().join(side).exists() {
+            files.push(dir.path().join(side));
+        }
+    }
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        for (certno, name) in people {
+            for needle in [certno.as_bytes(), name.as_bytes()] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "{} holds {:?} in clear",
+                    f.display(),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    }
+    for (certno, name) in people {
+        assert!(!receipt_text.contains(certno) && !receipt_text.contains(name));
+    }
+}

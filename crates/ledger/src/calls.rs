@@ -75,9 +75,16 @@ pub struct CenterCall {
 
 const COLS: &str = "msgid, checkout_id, outbox_id, infno, omsgid, request_json, state, response_json, error_code, error_msg, resolution, created_at, finished_at";
 
-fn row_to_call(r: &sqlx::sqlite::SqliteRow) -> Result<CenterCall> {
-    let req: String = r.get(5);
-    let resp: Option<String> = r.get(7);
+fn row_to_call(key: &crate::LedgerKey, r: &sqlx::sqlite::SqliteRow) -> Result<CenterCall> {
+    let req: String = key.open_text(&r.get::<String, _>(5))?;
+    let resp: Option<String> = r
+        .get::<Option<String>, _>(7)
+        .map(|s| key.open_text(&s))
+        .transpose()?;
+    let error_msg: Option<String> = r
+        .get::<Option<String>, _>(9)
+        .map(|s| key.open_text(&s))
+        .transpose()?;
     Ok(CenterCall {
         msgid: r.get(0),
         checkout_id: r.get(1),
@@ -88,7 +95,7 @@ fn row_to_call(r: &sqlx::sqlite::SqliteRow) -> Result<CenterCall> {
         state: CallState::parse(&r.get::<String, _>(6))?,
         response: resp.map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s))),
         error_code: r.get(8),
-        error_msg: r.get(9),
+        error_msg,
         resolution: r.get(10),
         created_at: r.get(11),
         finished_at: r.get(12),
@@ -116,7 +123,10 @@ impl Ledger {
         now: NaiveDateTime,
     ) -> Result<String> {
         let mut tx = self.write_tx().await?;
-        let request = serde_json::to_string(request).map_err(|e| Error::Invalid(e.to_string()))?;
+        // Requests carry names, ID numbers and tokens: sealed at rest (SM4).
+        let request = self
+            .key()
+            .seal_text(&serde_json::to_string(request).map_err(|e| Error::Invalid(e.to_string()))?);
         // The 2-digit sequence wraps every 100 calls: in the (rare) second that has
         // seen a hundred, the next free value is taken; past that the call waits.
         let mut msgid = String::new();
@@ -185,9 +195,9 @@ impl Ledger {
             "UPDATE center_calls SET state = ?, response_json = ?, error_code = ?, error_msg = ?, finished_at = ? WHERE msgid = ?",
         )
         .bind(state.as_str())
-        .bind(response.map(|v| v.to_string()))
+        .bind(response.map(|v| self.key().seal_text(&v.to_string())))
         .bind(error_code)
-        .bind(error_msg)
+        .bind(error_msg.map(|m| self.key().seal_text(m)))
         .bind(fmt_time(now))
         .bind(msgid)
         .execute(&mut *tx)
@@ -247,7 +257,7 @@ impl Ledger {
             .bind(msgid)
             .fetch_optional(self.pool())
             .await?;
-        r.map(|r| row_to_call(&r)).transpose()
+        r.map(|r| row_to_call(self.key(), &r)).transpose()
     }
 
     /// Calls of one checkout, oldest first.
@@ -258,7 +268,7 @@ impl Ledger {
         .bind(checkout_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(row_to_call).collect()
+        rows.iter().map(|r| row_to_call(self.key(), r)).collect()
     }
 
     /// Calls whose outcome is unknown (pending / sent / in_doubt) for the given
@@ -271,7 +281,7 @@ impl Ledger {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let c = row_to_call(r)?;
+            let c = row_to_call(self.key(), r)?;
             if infnos.is_empty() || infnos.contains(&c.infno.as_str()) {
                 out.push(c);
             }

@@ -221,7 +221,10 @@ fn parse_json(s: String) -> Value {
     serde_json::from_str(&s).unwrap_or(Value::String(s))
 }
 
-fn row_to_settlement(r: &sqlx::sqlite::SqliteRow) -> Result<SettlementRecord> {
+fn row_to_settlement(
+    key: &crate::LedgerKey,
+    r: &sqlx::sqlite::SqliteRow,
+) -> Result<SettlementRecord> {
     let kind: String = r.get(3);
     Ok(SettlementRecord {
         setl_id: r.get(0),
@@ -248,7 +251,7 @@ fn row_to_settlement(r: &sqlx::sqlite::SqliteRow) -> Result<SettlementRecord> {
         balc: r.get::<Option<i64>, _>(17).map(Fen),
         setl_time: r.get(18),
         cancelled_by: r.get(19),
-        response: parse_json(r.get(20)),
+        response: parse_json(key.open_text(&r.get::<String, _>(20))?),
     })
 }
 
@@ -303,7 +306,7 @@ pub(crate) async fn save_checkout_in(
     .bind(&rec.chrg_bchno)
     .bind(&rec.setl_id)
     .bind(&rec.parent_id)
-    .bind(json_text(&rec.ctx))
+    .bind(ledger.key().seal_text(&json_text(&rec.ctx)))
     .bind(person)
     .bind(&rec.created_at)
     .bind(fmt_time(now))
@@ -413,7 +416,7 @@ impl Ledger {
             chrg_bchno: r.get(8),
             setl_id: r.get(9),
             parent_id: r.get(10),
-            ctx: parse_json(r.get(11)),
+            ctx: parse_json(self.key().open_text(&r.get::<String, _>(11))?),
             person,
             created_at: r.get(13),
             updated_at: r.get(14),
@@ -489,7 +492,7 @@ impl Ledger {
         sqlx::query(
             "UPDATE center_calls SET state = 'ok', response_json = ?, finished_at = ? WHERE msgid = ?",
         )
-        .bind(json_text(&rec.response))
+        .bind(self.key().seal_text(&json_text(&rec.response)))
         .bind(fmt_time(now))
         .bind(&rec.msgid)
         .execute(&mut *tx)
@@ -517,7 +520,7 @@ impl Ledger {
         .bind(rec.balc.map(|b| b.0))
         .bind(&rec.setl_time)
         .bind(&rec.cancelled_by)
-        .bind(json_text(&rec.response))
+        .bind(self.key().seal_text(&json_text(&rec.response)))
         .bind(fmt_time(now))
         .execute(&mut *tx)
         .await?;
@@ -558,7 +561,7 @@ impl Ledger {
         .bind(setl_id)
         .fetch_optional(self.pool())
         .await?;
-        r.map(|r| row_to_settlement(&r)).transpose()
+        r.map(|r| row_to_settlement(self.key(), &r)).transpose()
     }
 
     /// All settlements (settle and cancel), oldest first.
@@ -568,7 +571,9 @@ impl Ledger {
         ))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(row_to_settlement).collect()
+        rows.iter()
+            .map(|r| row_to_settlement(self.key(), r))
+            .collect()
     }
 
     pub async fn settlements_of_checkout(
@@ -581,7 +586,9 @@ impl Ledger {
         .bind(checkout_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(row_to_settlement).collect()
+        rows.iter()
+            .map(|r| row_to_settlement(self.key(), r))
+            .collect()
     }
 
     /// Record a payment (cash with change, card with reference, refunds negative)
@@ -742,7 +749,7 @@ impl Ledger {
         .bind(key)
         .bind(checkout_id)
         .bind(kind)
-        .bind(json_text(data))
+        .bind(self.key().seal_text(&json_text(data)))
         .bind(fmt_time(now))
         .execute(self.pool())
         .await?;
@@ -755,7 +762,8 @@ impl Ledger {
             .bind(setl_id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(s.map(parse_json))
+        s.map(|x| self.key().open_text(&x).map(parse_json))
+            .transpose()
     }
 
     /// The print status of a receipt, if it was printed (or tried).

@@ -99,6 +99,20 @@ impl LedgerKey {
         hex::encode(out)
     }
 
+    /// A stored text sealed with [`LedgerKey::seal`], marked so that rows written before
+    /// columns were sealed (plain JSON) still read.
+    pub(crate) fn seal_text(&self, plain: &str) -> String {
+        format!("{SEALED_PREFIX}{}", self.seal(plain))
+    }
+
+    /// The plain text of a stored column: sealed (`sm4:` + hex) or, in older rows, plain.
+    pub(crate) fn open_text(&self, stored: &str) -> Result<String> {
+        match stored.strip_prefix(SEALED_PREFIX) {
+            Some(hex) => self.open(hex),
+            None => Ok(stored.to_string()),
+        }
+    }
+
     pub(crate) fn open(&self, sealed: &str) -> Result<String> {
         let bytes = hex::decode(sealed).map_err(|_| Error::Decrypt)?;
         if bytes.len() < 32 || bytes.len() % 16 != 0 {
@@ -116,6 +130,9 @@ impl LedgerKey {
         String::from_utf8(plain).map_err(|_| Error::Decrypt)
     }
 }
+
+/// Marks a sealed column value.
+const SEALED_PREFIX: &str = "sm4:";
 
 #[cfg(unix)]
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {

@@ -26,9 +26,9 @@ pub(crate) fn ledger_error(e: ledger::Error) -> AppError {
         _ => "请联系信息科检查账本文件；已完成的结算不会丢失。",
     };
     let code = match &e {
-        ledger::Error::Auth(_) => "auth",
-        ledger::Error::Invalid(_) => "validation",
-        _ => "storage",
+        ledger::Error::Auth(_) => checkout::ErrorCode::Auth,
+        ledger::Error::Invalid(_) => checkout::ErrorCode::Validation,
+        _ => checkout::ErrorCode::Storage,
     };
     AppError::new(code, e.message_zh(), action)
 }
@@ -55,8 +55,8 @@ pub async fn session_create_first_supervisor(
     if operator_id.trim().is_empty() || name.trim().is_empty() {
         return Err(AppError::validation("工号和姓名不能为空。"));
     }
-    if password.chars().count() < 8 {
-        return Err(AppError::validation("密码至少 8 位。"));
+    if let Some(why) = ledger::password_problem(operator_id.trim(), &password) {
+        return Err(AppError::validation(why));
     }
     if !state
         .ledger
@@ -66,7 +66,7 @@ pub async fn session_create_first_supervisor(
         .is_empty()
     {
         return Err(AppError::new(
-            "forbidden",
+            checkout::ErrorCode::Forbidden,
             "本机已有账户，不能再创建首个主管。",
             "请用已有账户签到；新账户由主管在设置中添加。",
         ));
@@ -153,7 +153,7 @@ pub(crate) async fn require_supervisor(state: &AppState) -> AppResult<SessionInf
     let s = require_session(state).await?;
     if s.role != Role::Supervisor {
         return Err(AppError::new(
-            "forbidden",
+            checkout::ErrorCode::Forbidden,
             "只有主管可以执行此操作。",
             "请主管签到后再操作。",
         ));
@@ -189,8 +189,8 @@ pub async fn users_add(
     password: String,
 ) -> AppResult<Vec<crate::dto::OperatorView>> {
     require_supervisor(&state).await?;
-    if password.chars().count() < 8 {
-        return Err(AppError::validation("密码至少 8 位。"));
+    if let Some(why) = ledger::password_problem(operator_id.trim(), &password) {
+        return Err(AppError::validation(why));
     }
     let role = ledger::Role::parse(&role).map_err(ledger_error)?;
     state

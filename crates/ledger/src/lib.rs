@@ -44,7 +44,10 @@ pub use checkouts::{
 };
 pub use crypto::LedgerKey;
 pub use error::{AuthError, Error, Result};
-pub use operators::{Operator, Role, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
+pub use operators::{
+    password_problem, Operator, Role, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS,
+    MIN_PASSWORD_CHARS,
+};
 pub use outbox::{OutboxItem, OutboxState};
 pub use state::{CheckoutMode, CheckoutState};
 

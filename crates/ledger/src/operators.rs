@@ -92,6 +92,63 @@ fn validate_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Passwords people choose first; refused whatever their length.
+const COMMON_PASSWORDS: &[&str] = &[
+    "12345678",
+    "123456789",
+    "1234567890",
+    "87654321",
+    "11111111",
+    "00000000",
+    "88888888",
+    "66666666",
+    "12341234",
+    "11223344",
+    "123123123",
+    "password",
+    "password1",
+    "passw0rd",
+    "qwertyui",
+    "qwerty123",
+    "1qaz2wsx",
+    "abc12345",
+    "a1234567",
+    "abcd1234",
+    "iloveyou",
+    "admin123",
+    "admin888",
+    "woaini1314",
+    "5201314520",
+    "aa123456",
+    "zxcvbnm123",
+];
+
+/// Why a password is refused (None: accepted). The one rule for every shell: the
+/// window, `yibao user add` and a password change all come here.
+pub fn password_problem(id: &str, password: &str) -> Option<String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Some(format!(
+            "密码至少 {MIN_PASSWORD_CHARS} 位（password must have at least {MIN_PASSWORD_CHARS} characters）"
+        ));
+    }
+    if password.chars().any(char::is_control) || password.trim().is_empty() {
+        return Some("密码不能只有空格或含控制字符".into());
+    }
+    let lower = password.to_lowercase();
+    if lower == id.to_lowercase() || lower.contains(&id.to_lowercase()) && id.len() >= 4 {
+        return Some("密码不能包含工号".into());
+    }
+    let first = lower.chars().next().unwrap_or(' ');
+    if lower.chars().all(|c| c == first) || COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return Some("密码过于常见，请换一个".into());
+    }
+    None
+}
+
 impl Ledger {
     /// Create a cashier account. The password is stored only as an argon2id hash.
     pub async fn create_operator(
@@ -103,9 +160,12 @@ impl Ledger {
         now: NaiveDateTime,
     ) -> Result<Operator> {
         validate_id(id)?;
-        if password.chars().count() < 6 {
+        if let Some(why) = password_problem(id, password) {
+            return Err(Error::Invalid(why));
+        }
+        if name.chars().any(char::is_control) {
             return Err(Error::Invalid(
-                "password must have at least 6 characters".into(),
+                "operator name has control characters".into(),
             ));
         }
         if name.trim().is_empty() {
@@ -151,10 +211,8 @@ impl Ledger {
 
     /// Change a password (audited).
     pub async fn set_password(&self, id: &str, password: &str, now: NaiveDateTime) -> Result<()> {
-        if password.chars().count() < 6 {
-            return Err(Error::Invalid(
-                "password must have at least 6 characters".into(),
-            ));
+        if let Some(why) = password_problem(id, password) {
+            return Err(Error::Invalid(why));
         }
         let hash = hash_password(password)?;
         let mut tx = self.write_tx().await?;

@@ -844,3 +844,38 @@ async fn a_claimed_checkout_cannot_be_claimed_again_until_released() {
     assert!(!l.is_claimed("ck"));
     l.claim("ck").unwrap();
 }
+
+/// Issue 10 bug 6 / issue 12: one password rule for every shell (the window refused
+/// fewer than 8 characters while `yibao user add` took 6); common, blank and
+/// id-shaped passwords are refused too.
+#[tokio::test]
+async fn one_password_rule_for_every_shell() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-12-01 08:00:00");
+    for bad in [
+        "123456",
+        "abc1234",
+        "        ",
+        "12345678",
+        "88888888",
+        "password",
+        "aaaaaaaaaa",
+        "C00123456",
+    ] {
+        assert!(
+            l.create_operator("C001", "收银", Role::Cashier, bad, now)
+                .await
+                .is_err(),
+            "{bad:?} was accepted"
+        );
+        assert!(password_problem("C001", bad).is_some(), "{bad:?}");
+    }
+    l.create_operator("C001", "收银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .unwrap();
+    assert!(l.set_password("C001", "1234567", now).await.is_err());
+    assert!(l
+        .create_operator("C002", "收\u{7}银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .is_err());
+}

@@ -41,6 +41,8 @@ pub struct PersonView {
     pub cert_no_masked: String,
     pub insutype: String,
     pub insutype_label: String,
+    /// The same name in English (one table: `nhsa::dict::INSUTYPES`).
+    pub insutype_label_en: String,
     pub balc: Fen,
     pub insuplc_admdvs: String,
     /// 本地 / 省内异地 / 跨省异地

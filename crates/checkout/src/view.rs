@@ -190,14 +190,5 @@ pub(crate) fn line_views(lines: &[BillLine]) -> Vec<LineView> {
 }
 
 pub fn insutype_name(code: &str) -> &'static str {
-    match code {
-        "310" => "职工基本医疗保险",
-        "320" => "公务员医疗补助",
-        "330" => "大额医疗费用补助",
-        "340" => "离休人员医疗保障",
-        "390" => "城乡居民基本医疗保险",
-        "391" => "城镇居民基本医疗保险",
-        "510" => "生育保险",
-        _ => "其他险种",
-    }
+    nhsa::dict::insutype_label(code).0
 }

@@ -12,6 +12,7 @@
 //! * [`sm`]: SM2/SM3/SM4 through sm-crypto.
 
 pub mod client;
+pub mod dict;
 pub mod envelope;
 pub mod errors;
 pub mod inputs;

@@ -3,7 +3,11 @@
 /**
  * The patient as the cashier sees them (name masked per the hospital's setting).
  */
-export type PersonView = { psn_no: string, name: string, cert_no_masked: string, insutype: string, insutype_label: string, balc: string, insuplc_admdvs: string, 
+export type PersonView = { psn_no: string, name: string, cert_no_masked: string, insutype: string, insutype_label: string, 
+/**
+ * The same name in English (one table: `nhsa::dict::INSUTYPES`).
+ */
+insutype_label_en: string, balc: string, insuplc_admdvs: string, 
 /**
  * 本地 / 省内异地 / 跨省异地
  */

@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "users_add",
     "checkout_view",
     "checkout_resolve_qr",
+    "checkout_scanned",
     "checkout_resolve_id",
     "catalog_search",
     "checkout_add_line",

@@ -25,7 +25,7 @@ pub(crate) fn checkout_error(e: checkout::CheckoutError) -> AppError {
     if let Some(d) = e.detail.filter(|d| !d.is_empty()) {
         message = format!("{message}（{d}）");
     }
-    AppError::new(&e.kind, message, e.action)
+    AppError::new(e.kind, message, e.action)
 }
 
 /// The window's stage, from the engine's (one exhaustive match; no rule here).
@@ -68,6 +68,7 @@ pub(crate) fn to_dto(v: checkout::CheckoutView, mask: bool) -> CheckoutView {
             p.name
         },
         cert_no_masked: p.certno_masked,
+        insutype_label_en: nhsa::dict::insutype_label(&p.insutype).1.into(),
         insutype: p.insutype,
         insutype_label: p.insutype_name,
         balc: p.balc,
@@ -202,6 +203,28 @@ pub async fn checkout_resolve_qr(
     text: String,
 ) -> AppResult<CheckoutView> {
     resolve_qr(&state, text).await
+}
+
+/// A USB scanner's code, from any screen: resolved in Rust as a camera code is, the
+/// outcome told to the window as an event (the checkout screen may not be on show;
+/// a template ref dropped such scans).
+#[tauri::command]
+pub async fn checkout_scanned(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    text: String,
+) -> AppResult<()> {
+    require_session(&state).await?;
+    use tauri::Emitter;
+    match resolve_qr(&state, text).await {
+        Ok(v) => {
+            let _ = app.emit("checkout://view", v);
+        }
+        Err(e) => {
+            let _ = app.emit("checkout://error", e);
+        }
+    }
+    Ok(())
 }
 
 /// A code from the camera or a scanner: resolve it for the open (or a new) checkout.
@@ -451,7 +474,7 @@ pub async fn checkout_reset(state: State<'_, AppState>) -> AppResult<CheckoutVie
                 | CheckoutState::Refunding
         ) {
             return Err(AppError::new(
-                "validation",
+                checkout::ErrorCode::Validation,
                 "本笔已结算（或结算结果未知），不能直接放弃。",
                 "请先收取个人现金部分；结算结果未知时等待自动冲正。",
             ));
@@ -678,7 +701,7 @@ pub async fn history_reprint(state: State<'_, AppState>, setl_id: String) -> App
     match crate::receipts::print(&state, &setl_id, true).await {
         Ok(()) => Ok("已补打".into()),
         Err(e) => Err(AppError::new(
-            "no_printer",
+            checkout::ErrorCode::NoPrinter,
             format!("补打失败：{e}"),
             "请检查打印机后再试；收据 PDF 已保存在数据目录 receipts/ 下。",
         )),
@@ -767,7 +790,7 @@ pub async fn reconcile_export(state: State<'_, AppState>) -> AppResult<String> {
     let s = require_session(&state).await?;
     let Some(r) = state.last_reconcile.lock().await.clone() else {
         return Err(AppError::new(
-            "validation",
+            checkout::ErrorCode::Validation,
             "还没有对账结果可以导出。",
             "请先按「对账」，再导出。",
         ));
@@ -949,7 +972,7 @@ async fn ensure_counter_free(
         return Ok(());
     }
     Err(AppError::new(
-        "validation",
+        checkout::ErrorCode::Validation,
         "收费台上还有未完成的患者。",
         format!("请先完成或取消当前患者，{then}。"),
     ))

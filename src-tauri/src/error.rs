@@ -2,6 +2,7 @@
 //! branches on, a Chinese `message` saying what happened, and an `action`
 //! saying what the cashier does next. The UI never parses message text.
 
+use checkout::ErrorCode;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -9,38 +10,44 @@ use ts_rs::TS;
 #[ts(export)]
 #[error("{code}: {message}")]
 pub struct AppError {
-    /// Stable snake_case code: `not_activated`, `wrong_code`, `code_expired`, `balance_short`,
-    /// `network`, `timeout`, `data_mismatch`, `payment_limit`, `region_mismatch`, `suspended`,
-    /// `system_fault`, `validation`, `auth`, `forbidden`, `no_camera`, `no_printer`, `storage`, `not_signed_in`.
-    pub code: String,
+    /// The one error code (`checkout::ErrorCode`, a union in TypeScript).
+    pub code: ErrorCode,
     pub message: String,
     pub action: String,
 }
 
 impl AppError {
-    pub fn new(code: &str, message: impl Into<String>, action: impl Into<String>) -> AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>, action: impl Into<String>) -> AppError {
         AppError {
-            code: code.into(),
+            code,
             message: message.into(),
             action: action.into(),
         }
     }
     pub fn validation(message: impl Into<String>) -> AppError {
-        AppError::new("validation", message, "请检查输入后重试。")
+        AppError::new(
+            checkout::ErrorCode::Validation,
+            message,
+            "请检查输入后重试。",
+        )
     }
     pub fn not_signed_in() -> AppError {
-        AppError::new("not_signed_in", "尚未签到。", "请先用工号和密码签到。")
+        AppError::new(
+            checkout::ErrorCode::NotSignedIn,
+            "尚未签到。",
+            "请先用工号和密码签到。",
+        )
     }
     pub fn storage(e: impl std::fmt::Display) -> AppError {
         AppError::new(
-            "storage",
+            checkout::ErrorCode::Storage,
             format!("本地数据库出错：{e}"),
             "请勿关闭程序；联系信息科检查磁盘和数据库文件。已完成的结算不会丢失。",
         )
     }
     pub fn system(e: impl std::fmt::Display) -> AppError {
         AppError::new(
-            "system_fault",
+            checkout::ErrorCode::SystemFault,
             format!("系统故障：{e}"),
             "请重试；如仍失败请联系信息科。",
         )

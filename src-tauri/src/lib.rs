@@ -74,7 +74,7 @@ pub fn run() {
                 Err(e) => {
                     tracing::error!("start-up failed: {e:#}");
                     app.manage(StartupFailure(AppError::new(
-                        "storage",
+                        checkout::ErrorCode::Storage,
                         format!("收银台无法启动：{e:#}"),
                         "本机账本文件可能已损坏或不是收银台的文件；程序没有改动它。请联系信息科从备份恢复，或检查数据目录（YIBAO_DATA_DIR）。",
                     )));
@@ -93,6 +93,7 @@ pub fn run() {
             session::users_add,
             counter::checkout_view,
             counter::checkout_resolve_qr,
+            counter::checkout_scanned,
             counter::checkout_resolve_id,
             counter::catalog_search,
             counter::checkout_add_line,

@@ -113,7 +113,11 @@ pub async fn settings_print_test_page(state: State<'_, AppState>) -> AppResult<S
         Ok(job) => Ok(format!("已发送测试页（{job}）")),
         Err(e) => {
             let (m, a) = e.message_zh();
-            Err(AppError::new("no_printer", format!("{m}（{e}）"), a))
+            Err(AppError::new(
+                checkout::ErrorCode::NoPrinter,
+                format!("{m}（{e}）"),
+                a,
+            ))
         }
     }
 }

@@ -45,6 +45,8 @@ import type { CheckoutView } from "./bindings/CheckoutView";
 export const checkoutApi = {
   view: () => call<CheckoutView>("checkout_view"),
   resolveQr: (text: string) => call<CheckoutView>("checkout_resolve_qr", { text }),
+  /** A USB scanner's code from any screen: the outcome comes as checkout://view or checkout://error. */
+  scanned: (text: string) => call<null>("checkout_scanned", { text }),
   resolveId: (certNo: string, name: string) => call<CheckoutView>("checkout_resolve_id", { certNo, name }),
   search: (query: string) => call<CatalogItemView[]>("catalog_search", { query }),
   addLine: (code: string, cnt: string) => call<CheckoutView>("checkout_add_line", { code, cnt }),

@@ -1,5 +1,6 @@
 // UI text: zh-CN first, English available. Keys are checked by the compiler:
 // the English table must have exactly the keys of the Chinese one.
+import type { ErrorCode } from "./bindings/ErrorCode";
 import { ref } from "vue";
 
 export type Locale = "zh-CN" | "en";
@@ -19,7 +20,6 @@ const zh = {
   firstrun_password_again: "再次输入密码",
   firstrun_submit: "创建并签到",
   firstrun_mismatch: "两次输入的密码不一致",
-  firstrun_short: "密码至少 8 位",
   nav_checkout: "收费",
   nav_history: "记录",
   nav_queue: "离线队列",
@@ -226,7 +226,6 @@ const en: Record<Key, string> = {
   firstrun_password_again: "Repeat password",
   firstrun_submit: "Create and sign in",
   firstrun_mismatch: "The passwords differ",
-  firstrun_short: "At least 8 characters",
   nav_checkout: "Checkout",
   nav_history: "History",
   nav_queue: "Offline queue",
@@ -448,7 +447,9 @@ export interface ErrorLike {
 // English for the error codes Rust sends (src-tauri/src/error.rs lists them). Rust words its
 // messages in Chinese, often with specifics (the center's own words, an amount, an operator);
 // in English the Chinese text stays visible underneath, so nothing the cashier needs is lost.
-const errorsEn: Record<string, [message: string, action: string]> = {
+// Keyed by the generated ErrorCode union: a code Rust adds without its English here
+// does not compile.
+const errorsEn: Record<ErrorCode, [message: string, action: string]> = {
   not_activated: [
     "The patient's medical insurance e-voucher is not activated",
     "Ask the patient to activate it in the NHSA app, WeChat or Alipay and show it again, or use the ID card (F3).",
@@ -519,6 +520,25 @@ const errorsEn: Record<string, [message: string, action: string]> = {
     "The local ledger could not be written; this step was not done",
     "Check the disk space and retry; if it persists call hospital IT.",
   ],
+  sign_in_stale: [
+    "The operator's sign-in at the center has lapsed",
+    "The counter signs in again by itself; if it keeps failing, sign out and in again.",
+  ],
+  no_such_transaction: ["The center has no such original transaction", "Nothing to reverse."],
+  already_reversed: ["That transaction was reversed already", "Nothing more to do."],
+  busy: [
+    "This checkout is being processed (a settlement or reversal has not answered yet)",
+    "Wait a moment, then go on.",
+  ],
+  config: [
+    "This counter has no counter number (01–99), so it cannot settle with the center",
+    "Ask hospital IT to set this counter's number (unique in the hospital) in the settings.",
+  ],
+  code_in_use: [
+    "This insurance code is already on another unfinished checkout",
+    "Finish or cancel that checkout first, or ask the patient to refresh the code and scan again.",
+  ],
+  timeout: ["No answer in time", "Try again; if it persists call hospital IT."],
 };
 
 // Camera states (src-tauri/src/scanner.rs): kind → [message, action].
@@ -548,7 +568,7 @@ export function keyHint(code: string): string {
 
 /** The error in the current language; `original` is Rust's Chinese text when it was replaced. */
 export function errorText(e: ErrorLike): { message: string; action: string; original: string | null } {
-  const en = locale.value === "en" ? errorsEn[e.code] : undefined;
+  const en = locale.value === "en" ? errorsEn[e.code as ErrorCode] : undefined;
   if (!en) return { message: e.message, action: e.action ?? "", original: null };
   return { message: en[0], action: en[1], original: e.message };
 }
@@ -583,14 +603,6 @@ const labelsEn: Record<string, Record<string, string>> = {
   channel: { cash: "Cash", card: "Card" },
   queue: { settle: "offline settlement", reverse: "reversal (2601)", signout: "sign-out (9002)" },
   region: { local: "local", in_province: "elsewhere in the province", cross_province: "another province" },
-  insutype: {
-    "310": "Employee basic medical insurance",
-    "320": "Civil servant medical subsidy",
-    "330": "Employee large medical expenses",
-    "340": "Retiree medical insurance",
-    "390": "Urban and rural resident basic medical insurance",
-    "392": "Resident serious illness insurance",
-  },
 };
 
 /** A label Rust sent in Chinese, in the current language by its code (the Chinese when unknown). */

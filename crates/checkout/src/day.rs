@@ -6,7 +6,7 @@ use nhsa::Infno;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{CheckoutError, Engine, Operator, Result};
+use crate::{CheckoutError, Engine, ErrorCode, Operator, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupResult {
@@ -349,11 +349,15 @@ impl Engine {
             base64::Engine::decode(&base64::engine::general_purpose::STANDARD, content.trim())
                 .ok()
                 .ok_or_else(|| {
-                    CheckoutError::new("system_fault", "对账结果文件无法解码", "请稍后重试")
+                    CheckoutError::new(ErrorCode::SystemFault, "对账结果文件无法解码", "请稍后重试")
                 })?;
         let rows = reconcile::parse_result(&String::from_utf8_lossy(&bytes)).map_err(|e| {
-            CheckoutError::new("system_fault", "对账结果文件格式不符", "请联系信息科")
-                .with_detail(e)
+            CheckoutError::new(
+                ErrorCode::SystemFault,
+                "对账结果文件格式不符",
+                "请联系信息科",
+            )
+            .with_detail(e)
         })?;
         Ok(rows.into_iter().filter(|r| r.stmt_rslt != "0").collect())
     }

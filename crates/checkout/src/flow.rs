@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use crate::machine::{stage_of, transition, Event, Prior};
 use crate::view::{self, CheckoutView, PersonView};
 use crate::{
-    ctx_of, ctx_str, person_str, set_ctx, CheckoutError, Engine, Job, Operator, Result, Sent,
+    ctx_of, ctx_str, person_str, set_ctx, CheckoutError, Engine, ErrorCode, Job, Operator, Result,
+    Sent,
 };
 
 /// How the rest is paid.
@@ -63,7 +64,7 @@ impl Engine {
                     .any(|c| c.id != id && ctx_str(c, "qr_sm3") == hash)
                 {
                     return Err(CheckoutError::new(
-                        "code_in_use",
+                        ErrorCode::CodeInUse,
                         "这个医保码已在另一笔未完成的收费中使用",
                         "请先完成或取消那一笔；或请患者刷新医保码后重新扫码",
                     ));
@@ -80,14 +81,18 @@ impl Engine {
                 let d: nhsa::types::EcInfo = serde_json::from_value(r.output["data"].clone())
                     .map_err(|e| {
                         CheckoutError::new(
-                            "system_fault",
+                            ErrorCode::SystemFault,
                             "中心返回的电子凭证信息无法识别",
                             "请重新扫码",
                         )
                         .with_detail(e.to_string())
                     })?;
                 let token = d.ec_token.ok_or_else(|| {
-                    CheckoutError::new("system_fault", "中心未返回电子凭证令牌", "请重新扫码")
+                    CheckoutError::new(
+                        ErrorCode::SystemFault,
+                        "中心未返回电子凭证令牌",
+                        "请重新扫码",
+                    )
                 })?;
                 let mut rec = self.load(id).await?;
                 set_ctx(&mut rec, "qr_sm3", json!(hash));
@@ -109,7 +114,7 @@ impl Engine {
             other => {
                 let msg = other.message_zh().unwrap_or("无法识别的二维码");
                 Err(CheckoutError::new(
-                    "wrong_code",
+                    ErrorCode::WrongCode,
                     msg,
                     "请患者打开医保码（医保电子凭证）后重新扫码，或按 F3 输入身份证号",
                 ))
@@ -155,11 +160,19 @@ impl Engine {
             .call_ok(op, Some(id), "", Infno::PersonInfo, input)
             .await?;
         let info: PsnInfo = serde_json::from_value(r.output.clone()).map_err(|e| {
-            CheckoutError::new("system_fault", "中心返回的人员信息无法识别", "请重试")
-                .with_detail(e.to_string())
+            CheckoutError::new(
+                ErrorCode::SystemFault,
+                "中心返回的人员信息无法识别",
+                "请重试",
+            )
+            .with_detail(e.to_string())
         })?;
         let main = info.main_insuinfo().cloned().ok_or_else(|| {
-            CheckoutError::new("suspended", "未查询到该患者的参保信息", "本次请按自费收取")
+            CheckoutError::new(
+                ErrorCode::Suspended,
+                "未查询到该患者的参保信息",
+                "本次请按自费收取",
+            )
         })?;
         let mut rec = self.load(id).await?;
         let b = &info.baseinfo;
@@ -278,7 +291,7 @@ impl Engine {
                 .to_string();
             if mdtrt.is_empty() {
                 return Err(CheckoutError::new(
-                    "system_fault",
+                    ErrorCode::SystemFault,
                     "挂号失败：中心未返回就诊ID",
                     "请重试",
                 ));
@@ -354,7 +367,7 @@ impl Engine {
         for row in &rows {
             row.check_identity().map_err(|e| {
                 CheckoutError::new(
-                    "system_fault",
+                    ErrorCode::SystemFault,
                     "中心返回的费用明细金额不平",
                     "请联系信息科；本次可按自费收取",
                 )
@@ -376,12 +389,16 @@ impl Engine {
             .await?;
         let info = r.output["setlinfo"].clone();
         let s: nhsa::types::Setlinfo = serde_json::from_value(info.clone()).map_err(|e| {
-            CheckoutError::new("system_fault", "中心返回的预结算结果无法识别", "请重试")
-                .with_detail(e.to_string())
+            CheckoutError::new(
+                ErrorCode::SystemFault,
+                "中心返回的预结算结果无法识别",
+                "请重试",
+            )
+            .with_detail(e.to_string())
         })?;
         s.check_identities(&info).map_err(|e| {
             CheckoutError::new(
-                "system_fault",
+                ErrorCode::SystemFault,
                 "中心返回的预结算金额不平",
                 "请联系信息科；本次可按自费收取",
             )
@@ -389,7 +406,7 @@ impl Engine {
         })?;
         if s.medfee_sumamt != Some(medfee) {
             return Err(CheckoutError::new(
-                "system_fault",
+                ErrorCode::SystemFault,
                 "中心预结算总额与账单不符",
                 "请重新预结算",
             )
@@ -446,8 +463,8 @@ impl Engine {
                     Ok(()) => return self.view(id).await,
                     // The center settled, but this counter could not write it down: say so.
                     // After a restart recovery books the recorded answer (or reverses it).
-                    Err(e) if e.kind == "ledger" => return Err(CheckoutError::new(
-                        "in_doubt",
+                    Err(e) if e.kind == ErrorCode::Ledger => return Err(CheckoutError::new(
+                        ErrorCode::InDoubt,
                         "医保中心已结算，但本机账本未能记下结果",
                         "请勿重复结算，也先不要收款；释放磁盘空间后重启本程序，将自动补记或冲正",
                     )
@@ -467,7 +484,7 @@ impl Engine {
             advance(&mut rec, Event::SettleUndone { offline })?;
             self.save(op, &mut rec).await?;
             Err(CheckoutError::new(
-                "network",
+                ErrorCode::Network,
                 "结算结果未知，已自动冲正，本次未扣款",
                 "请重新结算",
             )
@@ -481,7 +498,7 @@ impl Engine {
             };
             self.enqueue(op, &job, Some(&rec)).await?;
             Err(CheckoutError::new(
-                "in_doubt",
+                ErrorCode::InDoubt,
                 "结算结果未知，网络恢复后将自动冲正",
                 "请勿重复结算，也不要收款：请患者稍候，冲正完成后再结算",
             )
@@ -500,14 +517,18 @@ impl Engine {
         let info = output["setlinfo"].clone();
         let s: nhsa::types::Setlinfo = serde_json::from_value(info.clone()).map_err(|e| {
             CheckoutError::new(
-                "system_fault",
+                ErrorCode::SystemFault,
                 "中心返回的结算结果无法识别",
                 "请联系信息科核对（结算可能已成功）",
             )
             .with_detail(e.to_string())
         })?;
         let setl_id = s.setl_id.clone().ok_or_else(|| {
-            CheckoutError::new("system_fault", "中心未返回结算ID", "请联系信息科核对")
+            CheckoutError::new(
+                ErrorCode::SystemFault,
+                "中心未返回结算ID",
+                "请联系信息科核对",
+            )
         })?;
         // The settlement stands at the center whatever we think of it (the ledger must
         // match the center's books); figures that do not add up, or differ from the
@@ -650,9 +671,11 @@ impl Engine {
             .confirm_supervisor(id, password, self.now())
             .await
             .map_err(|e| match e {
-                ledger::Error::Auth(a) => {
-                    CheckoutError::new("auth", a.message_zh(), "需要主管输入自己的工号和密码确认")
-                }
+                ledger::Error::Auth(a) => CheckoutError::new(
+                    ErrorCode::Auth,
+                    a.message_zh(),
+                    "需要主管输入自己的工号和密码确认",
+                ),
                 other => other.into(),
             })
     }
@@ -717,7 +740,7 @@ impl Engine {
                     };
                     self.enqueue(op, &job, Some(&rec)).await?;
                     return Err(CheckoutError::new(
-                        "in_doubt",
+                        ErrorCode::InDoubt,
                         "退费结果未知，网络恢复后将自动冲正",
                         "请勿重复退费，稍后在记录中查看",
                     )
@@ -727,7 +750,7 @@ impl Engine {
                 self.save(op, &mut rec).await?;
                 Err(if doubt {
                     CheckoutError::new(
-                        "network",
+                        ErrorCode::Network,
                         "退费结果未知，已自动冲正，本次未退费",
                         "请再退一次",
                     )

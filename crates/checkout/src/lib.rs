@@ -11,6 +11,7 @@
 //!   part) and queues the settlement; [`Engine::sync_queue`] replays the queue
 //!   in order, each item once, and turns differences into adjustments.
 
+mod code;
 mod day;
 mod flow;
 mod job;
@@ -30,6 +31,7 @@ use nhsa::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use code::ErrorCode;
 pub use day::{DayCounts, DayReport, GroupResult};
 pub use flow::Pay;
 pub use job::Job;
@@ -94,9 +96,8 @@ pub struct Operator {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct CheckoutError {
-    /// `not_activated`, `wrong_code`, `network`, … (nhsa::ErrorKind codes) or
-    /// `input`, `state`, `ledger`, `in_doubt`.
-    pub kind: String,
+    /// What kind of error (the window branches on it).
+    pub kind: ErrorCode,
     pub message: String,
     pub action: String,
     /// The center's own words or the technical cause.
@@ -104,24 +105,28 @@ pub struct CheckoutError {
 }
 
 impl CheckoutError {
-    pub fn new(kind: &str, message: impl Into<String>, action: impl Into<String>) -> CheckoutError {
+    pub fn new(
+        kind: ErrorCode,
+        message: impl Into<String>,
+        action: impl Into<String>,
+    ) -> CheckoutError {
         CheckoutError {
-            kind: kind.into(),
+            kind,
             message: message.into(),
             action: action.into(),
             detail: None,
         }
     }
     pub fn input(message: impl Into<String>) -> CheckoutError {
-        CheckoutError::new("input", message, "请修改后重试")
+        CheckoutError::new(ErrorCode::Input, message, "请修改后重试")
     }
     pub fn state(message: impl Into<String>) -> CheckoutError {
-        CheckoutError::new("state", message, "请按当前步骤操作")
+        CheckoutError::new(ErrorCode::State, message, "请按当前步骤操作")
     }
     pub fn center(e: &CallError) -> CheckoutError {
         let k = e.kind();
         CheckoutError {
-            kind: k.code().into(),
+            kind: k.into(),
             message: k.message_zh().into(),
             action: k.action_zh().into(),
             detail: Some(e.detail()),
@@ -132,7 +137,7 @@ impl CheckoutError {
         self
     }
     pub fn is_network(&self) -> bool {
-        self.kind == ErrorKind::Network.code()
+        self.kind == ErrorCode::Network
     }
 }
 
@@ -141,7 +146,7 @@ impl From<ledger::Error> for CheckoutError {
         match &e {
             ledger::Error::Busy(_) => {
                 return CheckoutError::new(
-                    "busy",
+                    ErrorCode::Busy,
                     "这笔收费正在处理中（结算或冲正尚未返回）",
                     "请稍候，处理完成后再操作",
                 )
@@ -149,7 +154,7 @@ impl From<ledger::Error> for CheckoutError {
             }
             ledger::Error::NoCounterNo => {
                 return CheckoutError::new(
-                    "config",
+                    ErrorCode::Config,
                     "本机未设置收费终端编号（01–99），不能联机结算",
                     "请信息科在设置中填写本院唯一的终端编号（或由机构中心分配）",
                 )
@@ -157,7 +162,7 @@ impl From<ledger::Error> for CheckoutError {
             _ => {}
         }
         CheckoutError {
-            kind: "ledger".into(),
+            kind: ErrorCode::Ledger,
             message: "本机账本写入失败，本步骤未执行".into(),
             action: "请检查磁盘空间后重试；如持续出现请联系信息科".into(),
             detail: Some(e.to_string()),
@@ -243,7 +248,7 @@ impl Engine {
                     .to_string();
                 if sign_no.is_empty() {
                     return Err(CheckoutError::new(
-                        "system_fault",
+                        ErrorCode::SystemFault,
                         "签到失败：中心未返回签到流水号",
                         "请稍后重试",
                     ));
@@ -360,13 +365,15 @@ impl Engine {
                 input.clone(),
             )
             .await?;
-        if let Sent::Err(CallError::Business { err_msg, .. }) = &sent {
-            if err_msg.contains("未签到") {
-                caller.sign_no = self.sign_in(op).await?;
-                return self
-                    .send_recorded(op, &caller, checkout_id, outbox_id, infno, None, input)
-                    .await;
-            }
+        if let Sent::Err(CallError::Business {
+            kind: ErrorKind::SignInStale,
+            ..
+        }) = &sent
+        {
+            caller.sign_no = self.sign_in(op).await?;
+            return self
+                .send_recorded(op, &caller, checkout_id, outbox_id, infno, None, input)
+                .await;
         }
         Ok((msgid, sent))
     }
@@ -421,8 +428,10 @@ impl Engine {
                     .await?;
                 Ok(true)
             }
-            Sent::Err(CallError::Business { err_msg, .. }) if err_msg.contains("原交易不存在") =>
-            {
+            Sent::Err(CallError::Business {
+                kind: ErrorKind::NoSuchTransaction,
+                ..
+            }) => {
                 self.ledger
                     .resolve_call(
                         omsgid,
@@ -434,7 +443,10 @@ impl Engine {
                     .await?;
                 Ok(true)
             }
-            Sent::Err(CallError::Business { err_msg, .. }) if err_msg.contains("已冲正") => {
+            Sent::Err(CallError::Business {
+                kind: ErrorKind::AlreadyReversed,
+                ..
+            }) => {
                 self.ledger
                     .resolve_call(omsgid, CallState::Reversed, "此前已冲正", &op.id, now)
                     .await?;

@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 use crate::flow::{advance, check, Pay};
 use crate::machine::{Event, Prior};
 use crate::view::{self, CheckoutView};
-use crate::{ctx_of, set_ctx, CheckoutError, Engine, Job, OfflineMode, Operator, Result};
+use crate::{
+    ctx_of, set_ctx, CheckoutError, Engine, ErrorCode, Job, OfflineMode, Operator, Result,
+};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecoverReport {
@@ -227,7 +229,7 @@ impl Engine {
                     }
                     report.done.push(item.id.clone());
                 }
-                Err(e) if e.is_network() || e.kind == "in_doubt" => {
+                Err(e) if e.is_network() || e.kind == ErrorCode::InDoubt => {
                     let wait = 5i64 << (item.attempts - 1).clamp(0, 6);
                     self.ledger
                         .outbox_retry_later(
@@ -265,7 +267,7 @@ impl Engine {
                     .await?
                 {
                     return Err(CheckoutError::new(
-                        "network",
+                        ErrorCode::Network,
                         "冲正未完成：连接不上医保中心",
                         "网络恢复后自动重试",
                     ));
@@ -333,7 +335,7 @@ impl Engine {
         if r.state == CheckoutState::Settling {
             if !self.reverse_open_calls(op, &r, "2207").await? {
                 return Err(CheckoutError::new(
-                    "in_doubt",
+                    ErrorCode::InDoubt,
                     "上次补传的结算结果未知，冲正完成前不再结算",
                     "网络恢复后自动重试",
                 ));
@@ -549,7 +551,7 @@ impl Engine {
                 match booked {
                     Ok(()) => rep.adopted.push(rec.id.clone()),
                     // A success answer that cannot be read: in doubt, so reverse it.
-                    Err(e) if e.kind != "ledger" => {
+                    Err(e) if e.kind != ErrorCode::Ledger => {
                         let psn = rec.psn_no.clone().unwrap_or_default();
                         let insuplc = crate::person_str(&rec, "insuplc_admdvs");
                         if self.reverse(op, &c.msgid, infno, &psn, &insuplc).await? {

@@ -66,7 +66,7 @@ async fn a_lost_settle_answer_is_reversed_at_once_and_the_patient_can_settle_aga
     e.presettle(&op, &v.id, true).await.unwrap();
     fault(&url, "2207", "hang_after", 2000).await;
     let err = e.settle(&op, &v.id).await.unwrap_err();
-    assert_eq!(err.kind, "network", "{err:?}");
+    assert_eq!(err.kind.as_str(), "network", "{err:?}");
     assert!(err.message.contains("已自动冲正"), "{}", err.message);
     assert_eq!(e.view(&v.id).await.unwrap().state.as_str(), "presettled");
     let done = e.settle(&op, &v.id).await.unwrap();
@@ -104,12 +104,12 @@ async fn refunds_need_a_supervisor_and_return_cash_through_its_channel() {
         .refund(&op, &v.id, "C001", "cashier-pass-1", "test")
         .await
         .unwrap_err();
-    assert_eq!(no.kind, "auth");
+    assert_eq!(no.kind.as_str(), "auth");
     let wrong = e
         .refund(&op, &v.id, "S001", "wrong-password", "test")
         .await
         .unwrap_err();
-    assert_eq!(wrong.kind, "auth");
+    assert_eq!(wrong.kind.as_str(), "auth");
     let r = e
         .refund(&op, &v.id, "S001", "super-pass-1", "test")
         .await
@@ -149,18 +149,18 @@ async fn a_payment_code_and_a_bad_id_number_are_refused_with_what_to_do() {
         .resolve_qr(&op, &v.id, "134567890123456789")
         .await
         .unwrap_err();
-    assert_eq!(err.kind, "wrong_code");
+    assert_eq!(err.kind.as_str(), "wrong_code");
     assert!(err.message.contains("微信"));
     let err = e
         .resolve_id(&op, &v.id, "440305198503120017", "")
         .await
         .unwrap_err();
-    assert_eq!(err.kind, "input");
+    assert_eq!(err.kind.as_str(), "input");
     let err = e
         .resolve_id(&op, &v.id, "44030519850312001X", "王五")
         .await
         .unwrap_err();
-    assert_eq!(err.kind, "data_mismatch");
+    assert_eq!(err.kind.as_str(), "data_mismatch");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,11 +340,11 @@ async fn answers_that_do_not_add_up_or_disagree_with_the_catalogue_are_flagged()
             },
         )
         .await;
-    assert_eq!(refused.unwrap_err().kind, "state");
+    assert_eq!(refused.unwrap_err().kind.as_str(), "state");
     let by_cashier = e
         .accept_held(&op, &v.id, "C001", "cashier-pass-1", "核对无误")
         .await;
-    assert_eq!(by_cashier.unwrap_err().kind, "auth");
+    assert_eq!(by_cashier.unwrap_err().kind.as_str(), "auth");
     let ok = e
         .accept_held(&op, &v.id, "S001", "super-pass-1", "与中心电话核对无误")
         .await
@@ -624,7 +624,7 @@ async fn one_code_settles_once() {
     e.resolve_qr(&op, &a.id, &code).await.unwrap();
     let b = e.start(&op).await.unwrap();
     let err = e.resolve_qr(&op, &b.id, &code).await.unwrap_err();
-    assert_eq!(err.kind, "code_in_use", "{err:?}");
+    assert_eq!(err.kind.as_str(), "code_in_use", "{err:?}");
 
     // A second counter (its own ledger) resolving the same code at the same time.
     let dir = tempfile::tempdir().unwrap();

@@ -28,6 +28,12 @@ pub enum ErrorKind {
     SystemFault,
     /// Another business refusal, shown as the center worded it.
     Business,
+    /// The operator's sign-in (9001) is stale or unknown at the center: sign in again.
+    SignInStale,
+    /// A 2601 for a message the center never received: nothing to reverse.
+    NoSuchTransaction,
+    /// A 2601 for a message already reversed.
+    AlreadyReversed,
 }
 
 impl ErrorKind {
@@ -44,6 +50,9 @@ impl ErrorKind {
             ErrorKind::Suspended => "suspended",
             ErrorKind::SystemFault => "system_fault",
             ErrorKind::Business => "business",
+            ErrorKind::SignInStale => "sign_in_stale",
+            ErrorKind::NoSuchTransaction => "no_such_transaction",
+            ErrorKind::AlreadyReversed => "already_reversed",
         }
     }
 
@@ -61,6 +70,9 @@ impl ErrorKind {
             ErrorKind::Suspended => "患者参保状态异常（暂停参保或欠费）",
             ErrorKind::SystemFault => "医保中心系统故障",
             ErrorKind::Business => "医保中心拒绝了本次交易",
+            ErrorKind::SignInStale => "操作员在医保中心的签到已失效",
+            ErrorKind::NoSuchTransaction => "医保中心没有这笔原交易",
+            ErrorKind::AlreadyReversed => "这笔交易此前已冲正",
         }
     }
 
@@ -82,6 +94,9 @@ impl ErrorKind {
             ErrorKind::Suspended => "本次请按自费收取，并提醒患者到参保地医保经办机构处理参保状态",
             ErrorKind::SystemFault => "请稍后重试；持续故障请按自费收取并联系信息科",
             ErrorKind::Business => "请按提示处理，必要时按自费收取",
+            ErrorKind::SignInStale => "系统将自动重新签到；如仍失败请签退后重新签到",
+            ErrorKind::NoSuchTransaction => "无需冲正：中心未受理该交易",
+            ErrorKind::AlreadyReversed => "无需再冲正",
         }
     }
 }
@@ -93,7 +108,15 @@ pub fn classify(err_msg: &str, code: Option<i64>) -> ErrorKind {
     }
     let m = err_msg;
     let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
-    if has(&["未激活", "未开通", "未生成", "未申领"]) {
+    // The answers the counter acts on by itself come first (the center's words are
+    // matched here and nowhere else).
+    if has(&["未签到", "签到流水号无效", "签到已失效"]) {
+        ErrorKind::SignInStale
+    } else if has(&["原交易不存在"]) {
+        ErrorKind::NoSuchTransaction
+    } else if has(&["已冲正"]) {
+        ErrorKind::AlreadyReversed
+    } else if has(&["未激活", "未开通", "未生成", "未申领"]) {
         ErrorKind::NotActivated
     } else if has(&[
         "请使用医保电子凭证",
@@ -151,6 +174,9 @@ mod no_keys {
             K::Suspended,
             K::SystemFault,
             K::Business,
+            K::SignInStale,
+            K::NoSuchTransaction,
+            K::AlreadyReversed,
         ] {
             for text in [k.message_zh(), k.action_zh()] {
                 let b = text.as_bytes();

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use checkout::{CheckoutError, CheckoutState, Engine, EngineConfig, OfflineMode, Operator, Pay};
+use checkout::{
+    CheckoutError, CheckoutState, Engine, EngineConfig, ErrorCode, OfflineMode, Operator, Pay,
+};
 use money::Fen;
 use serde_json::{json, Value};
 
@@ -334,9 +336,9 @@ async fn checkout_headless(
         }
         Err(err) => {
             print_err(&err);
-            return Ok(ExitCode::from(match err.kind.as_str() {
-                "input" | "state" | "config" => exit::INVALID,
-                "in_doubt" | "busy" => exit::IN_DOUBT,
+            return Ok(ExitCode::from(match err.kind {
+                ErrorCode::Input | ErrorCode::State | ErrorCode::Config => exit::INVALID,
+                ErrorCode::InDoubt | ErrorCode::Busy => exit::IN_DOUBT,
                 _ => exit::REFUSED,
             }));
         }

@@ -5,3 +5,4 @@ mod checkout;
 mod crash;
 mod foundation;
 mod reconcile;
+mod session;

@@ -183,6 +183,16 @@ impl Engine {
             "cvlserv_flag": main.cvlserv_flag, "mdtrt_cert_type": cert_type, "mdtrt_cert_no": cert_no,
             "idet": info.idetinfo,
         });
+        // An offline checkout keeps the 身份证 its settlement is replayed with: a replay
+        // that stopped after 1101 must find it again next time.
+        let mut person = person;
+        if let Some(old) = &rec.person {
+            for k in ["offline_certno", "offline_name"] {
+                if let Some(v) = old.get(k) {
+                    person[k] = v.clone();
+                }
+            }
+        }
         rec.psn_no = b.psn_no.clone();
         rec.insutype = main.insutype.clone();
         rec.person = Some(person);

@@ -659,3 +659,74 @@ async fn one_code_settles_once() {
         .count();
     assert_eq!(valid, 1);
 }
+
+/// Issue 10 bug 7: a replayed offline settlement reset its checkout to `new` while a
+/// queued 2601 for its earlier in-doubt 2207 waited behind it. Replays of a checkout
+/// whose 2207 is unresolved now reverse that 2207 first: no second 2207 is sent while
+/// an earlier one may stand, and exactly one settlement stands at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_never_sends_a_second_2207_while_the_first_is_unresolved() {
+    let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    let given = money::Fen::parse("100").unwrap();
+    let q = e
+        .offline_collect(
+            &op,
+            &v.id,
+            "44030519850312001X",
+            "张伟",
+            Pay::Cash { given },
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.state, checkout::CheckoutState::OfflineQueued);
+    let open_2207s = |e: &Engine, id: &str| {
+        let (l, id) = (e.ledger.clone(), id.to_string());
+        async move {
+            let calls = l.calls_of_checkout(&id).await.unwrap();
+            let all: Vec<_> = calls.into_iter().filter(|c| c.infno == "2207").collect();
+            (
+                all.len(),
+                all.iter()
+                    .filter(|c| c.state.is_open() || c.state == ledger::CallState::Ok)
+                    .count(),
+            )
+        }
+    };
+    // The replay's 2207 gets no readable answer, and the 2601 fails twice.
+    fault(&url, "2207", "http500", 0).await;
+    reqwest::Client::new()
+        .post(format!("{url}/sim/fault"))
+        .json(&serde_json::json!({"infno": "2601", "mode": "http500", "count": 2}))
+        .send()
+        .await
+        .unwrap();
+    let r = e.sync_queue(&op, true).await.unwrap();
+    assert!(r.deferred.is_some(), "{r:?}");
+    assert_eq!(
+        e.view(&v.id).await.unwrap().state,
+        checkout::CheckoutState::Settling
+    );
+    assert_eq!(open_2207s(&e, &v.id).await, (1, 1));
+    // Again while the 2601 still fails: the replay does not send another 2207.
+    let r = e.sync_queue(&op, true).await.unwrap();
+    assert!(r.deferred.is_some(), "{r:?}");
+    assert_eq!(
+        open_2207s(&e, &v.id).await,
+        (1, 1),
+        "a second 2207 while the first may stand"
+    );
+    // The center answers again: the first 2207 is reversed, then the replay settles once.
+    let r = e.sync_queue(&op, true).await.unwrap();
+    assert!(r.deferred.is_none() && r.failed.is_empty(), "{r:?}");
+    assert_eq!(open_2207s(&e, &v.id).await, (2, 1));
+    let done = e.view(&v.id).await.unwrap();
+    assert_eq!(done.state, checkout::CheckoutState::Done);
+    let valid = sim_settlements(&url)
+        .await
+        .into_iter()
+        .filter(|s| s["state"] == "valid")
+        .count();
+    assert_eq!(valid, 1);
+}

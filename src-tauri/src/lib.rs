@@ -2,16 +2,14 @@
 //! the domain crates; it holds no business rules. API boundary: only this crate
 //! knows about IPC; the DTOs in `dto` are the only types the UI sees.
 
+mod commands;
 pub mod config;
-mod counter;
 pub mod dto;
 pub mod error;
 mod printing;
 mod receipts;
 mod reports;
 mod scanner;
-mod session;
-mod settings;
 mod state;
 
 use tauri::Manager;
@@ -84,44 +82,44 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             app_info,
-            session::session_current,
-            session::session_needs_first_supervisor,
-            session::session_create_first_supervisor,
-            session::session_sign_in,
-            session::session_sign_out,
-            session::users_list,
-            session::users_add,
-            counter::checkout_view,
-            counter::checkout_resolve_qr,
-            counter::checkout_scanned,
-            counter::checkout_resolve_id,
-            counter::catalog_search,
-            counter::checkout_add_line,
-            counter::checkout_set_qty,
-            counter::checkout_remove_line,
-            counter::checkout_set_price,
-            counter::checkout_import_bill,
-            counter::checkout_presettle,
-            counter::checkout_settle,
-            counter::checkout_pay_cash,
-            counter::checkout_pay_card,
-            counter::checkout_offline,
-            counter::checkout_reset,
-            counter::checkout_refund,
-            counter::checkout_partial_refund,
-            counter::history_list,
-            counter::history_reprint,
-            counter::queue_list,
-            counter::queue_sync,
-            counter::queue_retry,
-            counter::adjustments_list,
-            counter::adjustment_settle,
-            counter::reconcile_day,
-            counter::reconcile_export,
-            counter::history_resume,
-            settings::settings_get,
-            settings::settings_save,
-            settings::settings_print_test_page,
+            commands::session::session_current,
+            commands::session::session_needs_first_supervisor,
+            commands::session::session_create_first_supervisor,
+            commands::session::session_sign_in,
+            commands::session::session_sign_out,
+            commands::session::users_list,
+            commands::session::users_add,
+            commands::checkout::checkout_view,
+            commands::checkout::checkout_resolve_qr,
+            commands::checkout::checkout_scanned,
+            commands::checkout::checkout_resolve_id,
+            commands::bill::catalog_search,
+            commands::bill::checkout_add_line,
+            commands::bill::checkout_set_qty,
+            commands::bill::checkout_remove_line,
+            commands::bill::checkout_set_price,
+            commands::bill::checkout_import_bill,
+            commands::checkout::checkout_presettle,
+            commands::checkout::checkout_settle,
+            commands::checkout::checkout_pay_cash,
+            commands::checkout::checkout_pay_card,
+            commands::checkout::checkout_offline,
+            commands::checkout::checkout_reset,
+            commands::checkout::checkout_refund,
+            commands::checkout::checkout_partial_refund,
+            commands::history::history_list,
+            commands::history::history_reprint,
+            commands::queue::queue_list,
+            commands::queue::queue_sync,
+            commands::queue::queue_retry,
+            commands::queue::adjustments_list,
+            commands::queue::adjustment_settle,
+            commands::reconcile::reconcile_day,
+            commands::reconcile::reconcile_export,
+            commands::history::history_resume,
+            commands::settings::settings_get,
+            commands::settings::settings_save,
+            commands::settings::settings_print_test_page,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Yibao Counter")

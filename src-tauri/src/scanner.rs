@@ -122,7 +122,7 @@ pub(crate) fn start(app: AppHandle) {
             let status = status.clone();
             tauri::async_runtime::spawn(async move {
                 let state = h.state::<AppState>();
-                match crate::counter::resolve_qr(&state, text).await {
+                match crate::commands::checkout::resolve_qr(&state, text).await {
                     Ok(v) => {
                         status.paused(&h);
                         let _ = h.emit("checkout://view", v);

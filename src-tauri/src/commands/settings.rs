@@ -45,7 +45,7 @@ pub(crate) fn settings_view(state: &AppState) -> SettingsView {
 
 #[tauri::command]
 pub async fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
-    crate::session::require_session(&state).await?;
+    super::require_session(&state).await?;
     Ok(tokio::task::block_in_place(|| settings_view(&state)))
 }
 
@@ -55,7 +55,7 @@ pub async fn settings_save(
     state: State<'_, AppState>,
     config: AppConfig,
 ) -> AppResult<SettingsView> {
-    crate::session::require_supervisor(&state).await?;
+    super::require_supervisor(&state).await?;
     if let Some(url) = &config.center_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(AppError::validation(
@@ -76,7 +76,7 @@ pub async fn settings_save(
             .ledger
             .set_counter_no(config.terminal_no)
             .await
-            .map_err(crate::session::ledger_error)?;
+            .map_err(super::ledger_error)?;
     }
     let camera_changed = config.camera != state.config().camera;
     config.save(&state.data_dir).map_err(AppError::storage)?;
@@ -97,7 +97,7 @@ pub async fn settings_save(
 /// A test page: the sample receipt, marked as such, on the chosen printer.
 #[tauri::command]
 pub async fn settings_print_test_page(state: State<'_, AppState>) -> AppResult<String> {
-    crate::session::require_session(&state).await?;
+    super::require_session(&state).await?;
     let mut r = receipt::sample();
     r.institution = format!("{}（打印测试页）", state.config().fixmedins_name);
     let pdf = receipt::render_pdf(&r, receipt::Layout::Roll80).map_err(AppError::system)?;
@@ -114,7 +114,7 @@ pub async fn settings_print_test_page(state: State<'_, AppState>) -> AppResult<S
         Err(e) => {
             let (m, a) = e.message_zh();
             Err(AppError::new(
-                checkout::ErrorCode::NoPrinter,
+                ::checkout::ErrorCode::NoPrinter,
                 format!("{m}（{e}）"),
                 a,
             ))

@@ -3,34 +3,18 @@
 
 use tauri::State;
 
+use super::*;
 use crate::dto::{Role, SessionInfo};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use ::checkout::CheckoutState;
+use tauri::{Emitter, Manager};
 
 fn role_of(r: ledger::Role) -> Role {
     match r {
         ledger::Role::Supervisor => Role::Supervisor,
         ledger::Role::Cashier => Role::Cashier,
     }
-}
-
-pub(crate) fn ledger_error(e: ledger::Error) -> AppError {
-    let action = match &e {
-        ledger::Error::Auth(ledger::AuthError::WrongPassword { .. }) => {
-            "请重新输入密码；忘记密码请联系主管重置。"
-        }
-        ledger::Error::Auth(ledger::AuthError::Locked { .. }) => "请稍后再试，或请主管协助。",
-        ledger::Error::Auth(ledger::AuthError::UnknownOperator(_)) => "请检查工号是否正确。",
-        ledger::Error::Auth(_) => "请由有权限的主管操作。",
-        ledger::Error::Invalid(_) => "请检查输入后重试。",
-        _ => "请联系信息科检查账本文件；已完成的结算不会丢失。",
-    };
-    let code = match &e {
-        ledger::Error::Auth(_) => checkout::ErrorCode::Auth,
-        ledger::Error::Invalid(_) => checkout::ErrorCode::Validation,
-        _ => checkout::ErrorCode::Storage,
-    };
-    AppError::new(code, e.message_zh(), action)
 }
 
 #[tauri::command]
@@ -66,7 +50,7 @@ pub async fn session_create_first_supervisor(
         .is_empty()
     {
         return Err(AppError::new(
-            checkout::ErrorCode::Forbidden,
+            ::checkout::ErrorCode::Forbidden,
             "本机已有账户，不能再创建首个主管。",
             "请用已有账户签到；新账户由主管在设置中添加。",
         ));
@@ -107,12 +91,12 @@ pub async fn session_sign_in(
         // After a restart the patient who was at the counter comes back on the screen.
         let mut cur = state.current.lock().await;
         if cur.is_none() {
-            *cur = crate::counter::unfinished_checkout(&state, &s.operator_id).await;
+            *cur = unfinished_checkout(&state, &s.operator_id).await;
         }
     }
     let idle = state.current.lock().await.is_none();
     state.arm_scanner(idle);
-    crate::counter::after_sign_in(&app, &state, &s);
+    after_sign_in(&app, &state, &s);
     Ok(s)
 }
 
@@ -121,7 +105,7 @@ pub async fn session_sign_out(state: State<'_, AppState>) -> AppResult<()> {
     state.arm_scanner(false);
     if let Some(s) = state.session.lock().await.clone() {
         // 9002 goes through the queue; the background replay sends it.
-        let op = crate::counter::op_of(&s);
+        let op = super::op_of(&s);
         if let Err(e) = state.engine.sign_out(&op).await {
             tracing::warn!("sign-out: {}", e.message);
         }
@@ -136,29 +120,6 @@ pub async fn session_sign_out(state: State<'_, AppState>) -> AppResult<()> {
     *state.current.lock().await = None;
     *state.last_reconcile.lock().await = None;
     Ok(())
-}
-
-/// The signed-in operator, or `not_signed_in`.
-pub(crate) async fn require_session(state: &AppState) -> AppResult<SessionInfo> {
-    state
-        .session
-        .lock()
-        .await
-        .clone()
-        .ok_or_else(AppError::not_signed_in)
-}
-
-/// Settings and other guarded actions need a supervisor signed in.
-pub(crate) async fn require_supervisor(state: &AppState) -> AppResult<SessionInfo> {
-    let s = require_session(state).await?;
-    if s.role != Role::Supervisor {
-        return Err(AppError::new(
-            checkout::ErrorCode::Forbidden,
-            "只有主管可以执行此操作。",
-            "请主管签到后再操作。",
-        ));
-    }
-    Ok(s)
 }
 
 fn operator_view(o: ledger::Operator) -> crate::dto::OperatorView {
@@ -205,4 +166,90 @@ pub async fn users_add(
         .await
         .map_err(ledger_error)?;
     users_list(state).await
+}
+
+/// After sign-in: resolve whatever a crash left (2601 for in-doubt calls) and
+/// replay the offline queue, in the background; then keep replaying every 30 s.
+/// The newest unfinished checkout of this cashier, to put back on the screen after a
+/// restart (the app killed, the machine rebooted). Insurance money already moved
+/// (`settling`, `settled`: the patient's part is still to be collected) — always;
+/// a patient not yet settled — only from the last 12 hours.
+pub(crate) async fn unfinished_checkout(state: &AppState, operator_id: &str) -> Option<String> {
+    let recs = state
+        .ledger
+        .checkouts(
+            &[
+                CheckoutState::Settling,
+                CheckoutState::Settled,
+                CheckoutState::Held,
+                CheckoutState::Presettled,
+                CheckoutState::Billed,
+                CheckoutState::Resolved,
+            ],
+            50,
+        )
+        .await
+        .ok()?;
+    let since = (state.now() - chrono::Duration::hours(12))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    recs.into_iter()
+        .filter(|r| r.operator_id == operator_id)
+        .find(|r| {
+            matches!(
+                r.state,
+                CheckoutState::Settling | CheckoutState::Settled | CheckoutState::Held
+            ) || r.created_at >= since
+        })
+        .map(|r| r.id)
+}
+
+pub(crate) fn after_sign_in(app: &tauri::AppHandle, state: &AppState, s: &crate::dto::SessionInfo) {
+    let app = app.clone();
+    let engine = state.engine.clone();
+    let op = op_of(s);
+    let first = !state
+        .queue_loop
+        .swap(true, std::sync::atomic::Ordering::Relaxed);
+    tauri::async_runtime::spawn(async move {
+        match engine.recover(&op).await {
+            Ok(r)
+                if !(r.reversed.is_empty()
+                    && r.adopted.is_empty()
+                    && r.still_in_doubt.is_empty()) =>
+            {
+                tracing::warn!(?r, "recovered interrupted calls")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("recovery: {}", e.message),
+        }
+        // The checkout on the screen as recovery left it (a lost 2207 reversed: pre-settled again).
+        let st = app.state::<AppState>();
+        let cur = st.current.lock().await.clone();
+        if let Some(id) = cur {
+            if let Ok(v) = show(&st, &id).await {
+                let _ = app.emit("checkout://view", v);
+            }
+        }
+        if !first {
+            return;
+        }
+        // The replay always acts as the cashier signed in now, and stops at sign-out
+        // (it once kept the first cashier of the process forever).
+        loop {
+            let st = app.state::<AppState>();
+            let Some(s) = st.session.lock().await.clone() else {
+                st.queue_loop
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                break;
+            };
+            if let Err(e) = engine.sync_queue(&op_of(&s), false).await {
+                tracing::warn!("queue: {}", e.message);
+            }
+            if let Err(e) = st.ledger.checkpoint().await {
+                tracing::warn!("checkpoint: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
+    });
 }

@@ -37,6 +37,10 @@ pub struct DayReport {
     pub queued: usize,
     pub open_adjustments: Vec<ledger::Adjustment>,
     pub counts: DayCounts,
+    /// The audit chain's head (`seq:hash`) when the report was made: kept on paper and in
+    /// finance's files, it anchors the log outside the ledger (`yibao audit verify --head`).
+    #[serde(default)]
+    pub audit_head: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -78,6 +82,7 @@ impl DayReport {
             vec![s("日结对账单"), s(institution)],
             vec![s("对账日期"), self.day.clone()],
             vec![s("操作员"), s(operator), s("生成时间"), s(generated)],
+            vec![s("审计链头"), self.audit_head.clone()],
             vec![
                 s("与医保中心"),
                 s(if self.center_balanced {
@@ -283,6 +288,7 @@ impl Engine {
             queued,
             open_adjustments: self.ledger.adjustments(true).await?,
             counts,
+            audit_head: self.ledger.audit_head().await?.unwrap_or_default(),
         })
     }
 

@@ -159,6 +159,7 @@ impl Ledger {
         if audited(infno) {
             append_in(
                 &mut tx,
+                self.key(),
                 actor,
                 &format!("call.{infno}.begin"),
                 &serde_json::json!({"msgid": msgid, "checkout": checkout_id, "omsgid": omsgid}),
@@ -205,6 +206,7 @@ impl Ledger {
         if audited(&infno) {
             append_in(
                 &mut tx,
+                self.key(),
                 actor,
                 &format!("call.{infno}.{}", state.as_str()),
                 &serde_json::json!({"msgid": msgid, "error_code": error_code}),
@@ -242,6 +244,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "call.resolve",
             &serde_json::json!({"msgid": msgid, "state": state.as_str(), "resolution": resolution}),

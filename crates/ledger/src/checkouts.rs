@@ -322,6 +322,7 @@ pub(crate) async fn save_checkout_in(
     if prev_state.as_deref() != Some(rec.state.as_str()) {
         append_in(
             tx,
+            ledger.key(),
             actor,
             "checkout.state",
             &serde_json::json!({"checkout": rec.id, "from": prev_state, "to": rec.state, "mode": rec.mode}),
@@ -538,6 +539,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             actor,
             &format!("settlement.{}", rec.kind.as_str()),
             &serde_json::json!({
@@ -604,6 +606,7 @@ impl Ledger {
         let id = insert_payment_in(&mut tx, p, now).await?;
         append_in(
             &mut tx,
+            self.key(),
             actor,
             if p.amount.is_negative() {
                 "payment.refund"
@@ -667,6 +670,7 @@ impl Ledger {
         .last_insert_rowid();
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "adjustment.open",
             &serde_json::json!({"checkout": checkout_id, "amount": amount, "reason": reason}),
@@ -722,9 +726,10 @@ impl Ledger {
         insert_payment_in(&mut tx, payment, now).await?;
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "adjustment.resolve",
-            &serde_json::json!({"adjustment": id, "channel": payment.channel.as_str(), "amount": payment.amount}),
+            &serde_json::json!({"adjustment": id, "checkout": payment.checkout_id, "channel": payment.channel.as_str(), "amount": payment.amount}),
             now,
         )
         .await?;
@@ -796,6 +801,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "receipt.print",
             &serde_json::json!({"key": key, "status": status}),

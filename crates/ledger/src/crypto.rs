@@ -81,6 +81,17 @@ impl LedgerKey {
         p.into()
     }
 
+    /// The key of the audit chain's HMAC-SM3, derived from this key (so it is never in
+    /// the ledger file): SM3("yibao-audit-v1" ‖ key).
+    pub(crate) fn audit_key(&self) -> [u8; 32] {
+        let mut m = b"yibao-audit-v1".to_vec();
+        m.extend_from_slice(&self.0);
+        let h = hex::decode(sm_crypto::sm3::sm3_hash(&m)).expect("sm3 gives hex");
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&h);
+        k
+    }
+
     /// Key check value: SM4-ECB of a zero block, recorded in the ledger.
     pub(crate) fn check_value(&self) -> String {
         let c = sm_crypto::sm4::CryptSM4ECB::new(&self.0);

@@ -36,7 +36,7 @@ use sqlx::SqlitePool;
 /// Re-exported so callers pass the same time type.
 pub use chrono;
 
-pub use audit::{AuditEntry, AuditProblem, AuditReport};
+pub use audit::{canonical_json, hmac_sm3, AuditEntry, AuditProblem, AuditReport};
 pub use calls::{CallState, CenterCall};
 pub use checkouts::{
     Adjustment, CheckoutRecord, FeeLineRecord, LedgerTotals, NewPayment, PaymentChannel,
@@ -199,16 +199,7 @@ impl Ledger {
             .await
             .map_err(|e| classify_open_error(path, e))?;
         // A damaged file can pass the header check: ask SQLite.
-        let check: String = sqlx::query_scalar("PRAGMA quick_check")
-            .fetch_one(&pool)
-            .await
-            .map_err(|e| classify_open_error(path, e))?;
-        if check != "ok" {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-                detail: check,
-            });
-        }
+        quick_check(&pool, path).await?;
         MIGRATOR.run(&pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(db) => classify_open_error(path, db),
             other => Error::Migrate(other.to_string()),
@@ -247,16 +238,7 @@ impl Ledger {
             .connect_with(opts)
             .await
             .map_err(|e| classify_open_error(path, e))?;
-        let check: String = sqlx::query_scalar("PRAGMA quick_check")
-            .fetch_one(&pool)
-            .await
-            .map_err(|e| classify_open_error(path, e))?;
-        if check != "ok" {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-                detail: check,
-            });
-        }
+        quick_check(&pool, path).await?;
         let stored: Option<String> =
             sqlx::query_scalar("SELECT value FROM meta WHERE key = 'key_check'")
                 .fetch_optional(&pool)
@@ -408,6 +390,7 @@ impl Ledger {
         .await?;
         audit::append_in(
             &mut tx,
+            self.key(),
             actor,
             "setting.set",
             &serde_json::json!({"key": key, "value": value}),
@@ -502,6 +485,20 @@ async fn next_seq_in(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Resul
     .execute(&mut **tx)
     .await?;
     Ok((counter, (next % 100) as u32))
+}
+
+async fn quick_check(pool: &SqlitePool, path: &Path) -> Result<()> {
+    let check: String = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| classify_open_error(path, e))?;
+    if check != "ok" {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: check,
+        });
+    }
+    Ok(())
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -192,6 +192,7 @@ impl Ledger {
         .await?;
         append_in(
             &mut tx,
+            self.key(),
             id,
             "operator.create",
             &serde_json::json!({"operator": id, "role": role.as_str()}),
@@ -229,6 +230,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             id,
             "operator.password",
             &serde_json::json!({"operator": id}),
@@ -311,6 +313,7 @@ impl Ledger {
             if until > now {
                 append_in(
                     &mut tx,
+                    self.key(),
                     id,
                     "auth.locked",
                     &serde_json::json!({"operator": id}),
@@ -330,6 +333,7 @@ impl Ledger {
             .await?;
             append_in(
                 &mut tx,
+                self.key(),
                 id,
                 "auth.ok",
                 &serde_json::json!({"operator": id}),
@@ -364,6 +368,7 @@ impl Ledger {
                 .await?;
             append_in(
                 &mut tx,
+                self.key(),
                 id,
                 if locked_until.is_some() {
                     "auth.lockout"
@@ -448,6 +453,7 @@ impl Ledger {
         })?;
         append_in(
             &mut tx,
+            self.key(),
             operator,
             "signin.9001",
             &serde_json::json!({"day": day.to_string(), "sign_no": sign_no}),
@@ -488,6 +494,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             operator,
             "signout",
             &serde_json::json!({"day": day.to_string()}),

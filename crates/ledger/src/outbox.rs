@@ -111,6 +111,7 @@ impl Ledger {
         .last_insert_rowid();
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "outbox.enqueue",
             &serde_json::json!({"id": id, "seq": seq, "kind": kind, "checkout": checkout.map(|c| c.id.clone())}),
@@ -233,6 +234,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "outbox.done",
             &serde_json::json!({"id": id}),
@@ -282,6 +284,7 @@ impl Ledger {
         .await?;
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "outbox.failed",
             &serde_json::json!({"id": id, "error": error}),
@@ -309,6 +312,7 @@ impl Ledger {
         }
         append_in(
             &mut tx,
+            self.key(),
             actor,
             "outbox.retry",
             &serde_json::json!({"id": id}),

@@ -879,3 +879,155 @@ async fn one_password_rule_for_every_shell() {
         .await
         .is_err());
 }
+
+/// The attacker of issue 12: has the ledger file (not the key file), knows the scheme.
+/// Lowers a cash payment in the payments table *and* in its audit entry, and recomputes
+/// the chain with plain SM3 (enough before the chain was keyed).
+async fn forge(path: &std::path::Path, lower_to: &str) {
+    let mut c = raw(path).await;
+    for t in ["audit_log_no_update", "audit_log_no_delete"] {
+        let _ = sqlx::query(&format!("DROP TRIGGER {t}"))
+            .execute(&mut c)
+            .await;
+    }
+    sqlx::query("UPDATE payments SET amount = ? WHERE channel = 'cash'")
+        .bind(Fen::parse(lower_to).unwrap().0)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let rows =
+        sqlx::query("SELECT seq, time, actor, action, detail_json FROM audit_log ORDER BY seq")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    let mut prev = "0".repeat(64);
+    for r in rows {
+        use sqlx::Row;
+        let seq: i64 = r.get(0);
+        let (time, actor, action): (String, String, String) = (r.get(1), r.get(2), r.get(3));
+        let mut detail: serde_json::Value = serde_json::from_str(&r.get::<String, _>(4)).unwrap();
+        if action == "payment.collect" && detail["channel"] == "cash" {
+            detail["amount"] = json!(lower_to);
+        }
+        let canonical = ledger::canonical_json(&json!({
+            "seq": seq, "time": time, "actor": actor, "action": action, "detail": detail,
+        }));
+        let hash = sm_crypto::sm3::sm3_hash(format!("{prev}{canonical}").as_bytes());
+        sqlx::query("UPDATE audit_log SET detail_json = ?, prev_hash = ?, hash = ? WHERE seq = ?")
+            .bind(ledger::canonical_json(&detail))
+            .bind(&prev)
+            .bind(&hash)
+            .bind(seq)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE meta SET value = ? WHERE key = 'audit_head'")
+            .bind(format!("{seq}:{hash}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        prev = hash;
+    }
+}
+
+async fn a_day_with_cash(l: &Ledger, now: NaiveDateTime) {
+    l.save_checkout(&record("ck", "c1", CheckoutState::Settled, now), "c1", now)
+        .await
+        .unwrap();
+    l.record_payment(
+        &NewPayment {
+            checkout_id: "ck".into(),
+            setl_id: None,
+            channel: PaymentChannel::Cash,
+            amount: Fen::parse("186.56").unwrap(),
+            given: Some(Fen::parse("200").unwrap()),
+            change: Some(Fen::parse("13.44").unwrap()),
+            reference: None,
+            note: None,
+        },
+        None,
+        "c1",
+        now,
+    )
+    .await
+    .unwrap();
+}
+
+/// Issue 12: a cash payment lowered from 186.56 to 1.00 and the chain recomputed passed
+/// `audit verify`. The chain is keyed now (HMAC-SM3, key not in the file): caught.
+#[tokio::test]
+async fn a_forged_and_recomputed_chain_is_caught() {
+    let (dir, l, _) = fresh().await;
+    let now = t("2026-12-01 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .unwrap();
+    a_day_with_cash(&l, now).await;
+    assert!(l.verify_audit().await.unwrap().ok);
+    forge(&dir.path().join("ledger.db"), "1.00").await;
+    let rep = l.verify_audit().await.unwrap();
+    assert!(!rep.ok, "{rep:?}");
+    assert!(rep.problems.iter().any(|p| p.kind == "edited"), "{rep:?}");
+}
+
+/// Issue 12: the newest entries deleted and the head moved back, or the whole log
+/// emptied, passed `audit verify`. An anchored head (the day's report prints it)
+/// catches the first; the money tables checked against the log catch the second.
+#[tokio::test]
+async fn a_moved_head_and_an_emptied_log_are_caught() {
+    let (dir, l, _) = fresh().await;
+    let now = t("2026-12-01 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .unwrap();
+    a_day_with_cash(&l, now).await;
+    let anchored = l.audit_head().await.unwrap().unwrap();
+    assert!(l.verify_anchor(&anchored).await.unwrap().is_none());
+    let mut c = raw(&dir.path().join("ledger.db")).await;
+    for t in ["audit_log_no_update", "audit_log_no_delete"] {
+        sqlx::query(&format!("DROP TRIGGER {t}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    // Cut back the newest entries and move the recorded head with them.
+    let (seq, _) = anchored.split_once(':').unwrap();
+    let seq: i64 = seq.parse().unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq >= ?")
+        .bind(seq - 1)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (ns, nh): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE meta SET value = ? WHERE key = 'audit_head'")
+        .bind(format!("{ns}:{nh}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let p = l.verify_anchor(&anchored).await.unwrap().expect("caught");
+    assert_eq!(p.kind, "truncated");
+    let rep = l.verify_audit().await.unwrap();
+    assert!(
+        !rep.ok,
+        "the money tables hold a payment no entry records: {rep:?}"
+    );
+    // Every entry gone, head and all.
+    sqlx::query("DELETE FROM audit_log")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM meta WHERE key = 'audit_head'")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let rep = l.verify_audit().await.unwrap();
+    assert!(!rep.ok, "{rep:?}");
+    assert!(
+        rep.problems.iter().any(|p| p.kind == "money_unrecorded"),
+        "{rep:?}"
+    );
+}

@@ -15,8 +15,16 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum AuditCmd {
-    /// Walk the SM3 hash chain; exit 1 and list the problems if any entry was edited or deleted.
-    Verify(DbArgs),
+    /// Walk the keyed SM3 chain and check the money tables against it; exit 1 and list
+    /// the problems if any entry was edited, deleted or does not match the money.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A head anchored outside the ledger (`seq:hash`, printed on a day's report):
+        /// entries cut back before it are caught too.
+        #[arg(long)]
+        head: Option<String>,
+    },
     /// Print audit entries as JSON lines.
     List {
         #[command(flatten)]
@@ -122,9 +130,15 @@ fn read_password() -> anyhow::Result<String> {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         match a.cmd {
-            AuditCmd::Verify(db) => {
+            AuditCmd::Verify { db, head } => {
                 let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;
-                let rep = l.verify_audit().await?;
+                let mut rep = l.verify_audit().await?;
+                if let Some(anchor) = &head {
+                    if let Some(p) = l.verify_anchor(anchor).await? {
+                        rep.problems.push(p);
+                        rep.ok = false;
+                    }
+                }
                 println!("{}", serde_json::to_string_pretty(&rep)?);
                 if rep.ok {
                     eprintln!("审计日志完整：{} 条记录", rep.entries);

@@ -50,6 +50,38 @@ async fn setup(read_timeout: Duration) -> (Engine, Operator, String, tempfile::T
     )
 }
 
+/// Another counter of the same institution: its own ledger (`file` in `dir`), counter
+/// number `n`, cashier C009 乙.
+async fn another_counter(
+    dir: &std::path::Path,
+    file: &str,
+    n: u8,
+    url: &str,
+    read_timeout: Duration,
+) -> (Engine, Operator) {
+    let key = ledger::LedgerKey::load_or_create(&dir.join(format!("{file}.key"))).unwrap();
+    let l = ledger::Ledger::open(&dir.join(file), &key).await.unwrap();
+    l.set_counter_no(n).await.unwrap();
+    l.create_operator(
+        "C009",
+        "乙",
+        ledger::Role::Cashier,
+        "cashier-pass-9",
+        chrono::Local::now().naive_local(),
+    )
+    .await
+    .unwrap();
+    let mut cfg = EngineConfig::demo(url);
+    cfg.read_timeout = read_timeout;
+    (
+        Engine::new(l, cfg).unwrap(),
+        Operator {
+            id: "C009".into(),
+            name: "乙".into(),
+        },
+    )
+}
+
 fn lines() -> Vec<billing::BillLine> {
     let c = billing::Catalog::demo();
     vec![c.search("amxl", 1)[0].line(money::Qty::parse("2").unwrap())]
@@ -243,26 +275,8 @@ async fn reconciliation_books_this_counters_settlement_the_ledger_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciliation_never_adopts_another_counters_settlements() {
     let (a, op, url, dir) = setup(Duration::from_secs(10)).await;
-    let key = ledger::LedgerKey::load_or_create(&dir.path().join("b.key")).unwrap();
-    let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
-        .await
-        .unwrap();
-    lb.create_operator(
-        "C009",
-        "乙",
-        ledger::Role::Cashier,
-        "cashier-pass-9",
-        chrono::Local::now().naive_local(),
-    )
-    .await
-    .unwrap();
     // Counters of one institution have their own numbers (msgids never collide).
-    lb.set_counter_no(2).await.unwrap();
-    let b = Engine::new(lb, EngineConfig::demo(&url)).unwrap();
-    let opb = Operator {
-        id: "C009".into(),
-        name: "乙".into(),
-    };
+    let (b, opb) = another_counter(dir.path(), "b.db", 2, &url, Duration::from_secs(10)).await;
     settle_one(&a, &op, "44030519850312001X").await;
     let theirs = settle_one(&b, &opb, "440306199207080026").await;
     let day = chrono::Local::now().format("%Y-%m-%d").to_string();
@@ -419,27 +433,7 @@ async fn recovery_running_beside_a_slow_settlement_never_reverses_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_counters_losing_answers_at_once_reverse_only_their_own() {
     let (a, op, url, dir) = setup(Duration::from_millis(700)).await;
-    let key = ledger::LedgerKey::load_or_create(&dir.path().join("b.key")).unwrap();
-    let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
-        .await
-        .unwrap();
-    lb.set_counter_no(2).await.unwrap();
-    lb.create_operator(
-        "C009",
-        "乙",
-        ledger::Role::Cashier,
-        "cashier-pass-9",
-        chrono::Local::now().naive_local(),
-    )
-    .await
-    .unwrap();
-    let mut cfg = EngineConfig::demo(&url);
-    cfg.read_timeout = Duration::from_millis(700);
-    let b = Engine::new(lb, cfg).unwrap();
-    let opb = Operator {
-        id: "C009".into(),
-        name: "乙".into(),
-    };
+    let (b, opb) = another_counter(dir.path(), "b.db", 2, &url, Duration::from_millis(700)).await;
     let mut ids = Vec::new();
     for (e, o, certno) in [
         (&a, &op, "44030519850312001X"),
@@ -628,29 +622,15 @@ async fn one_code_settles_once() {
 
     // A second counter (its own ledger) resolving the same code at the same time.
     let dir = tempfile::tempdir().unwrap();
-    let key = ledger::LedgerKey::load_or_create(&dir.path().join("k")).unwrap();
-    let lb = ledger::Ledger::open(&dir.path().join("b.db"), &key)
-        .await
-        .unwrap();
-    lb.set_counter_no(2).await.unwrap();
-    lb.create_operator(
-        "C001",
-        "李收费",
-        ledger::Role::Cashier,
-        "cashier-pass-1",
-        chrono::Local::now().naive_local(),
-    )
-    .await
-    .unwrap();
-    let eb = Engine::new(lb, EngineConfig::demo(&url)).unwrap();
-    let c = eb.start(&op).await.unwrap();
-    eb.resolve_qr(&op, &c.id, &code).await.unwrap();
-    for (x, id) in [(&e, &a.id), (&eb, &c.id)] {
-        x.set_lines(&op, id, lines()).await.unwrap();
-        x.presettle(&op, id, true).await.unwrap();
+    let (eb, opb) = another_counter(dir.path(), "b.db", 2, &url, Duration::from_secs(10)).await;
+    let c = eb.start(&opb).await.unwrap();
+    eb.resolve_qr(&opb, &c.id, &code).await.unwrap();
+    for (x, o, id) in [(&e, &op, &a.id), (&eb, &opb, &c.id)] {
+        x.set_lines(o, id, lines()).await.unwrap();
+        x.presettle(o, id, true).await.unwrap();
     }
     e.settle(&op, &a.id).await.unwrap();
-    let err = eb.settle(&op, &c.id).await.unwrap_err();
+    let err = eb.settle(&opb, &c.id).await.unwrap_err();
     assert!(err.detail.unwrap_or_default().contains("已用于结算"));
     let valid = sim_settlements(&url)
         .await

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod common;
-use common::{ok_json, yibao, Sim, BILL};
+use common::{add_users, ok_json, yibao, Sim, BILL, STAFF};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start(
@@ -36,49 +36,8 @@ fn person(s: &Sim) -> Value {
         .clone()
 }
 
-fn fault(s: &Sim, body: &str) {
-    let st = Command::new("curl")
-        .args([
-            "-sf",
-            "-X",
-            "POST",
-            "-H",
-            "content-type: application/json",
-            "-d",
-            body,
-            &format!("{}/sim/fault", s.url),
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
 fn add_cashier(db: &std::path::Path) {
-    use std::io::Write;
-    let mut c = yibao()
-        .args([
-            "user",
-            "add",
-            "--id",
-            "C001",
-            "--name",
-            "李收费",
-            "--role",
-            "cashier",
-            "--password-stdin",
-            "--db",
-        ])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(b"cashier-pass-1\n")
-        .unwrap();
-    assert!(c.wait().unwrap().success());
+    add_users(db, &STAFF[1..]);
 }
 
 fn checkout(s: &Sim, db: &std::path::Path, qr: &str, timeout: u64) -> Child {
@@ -144,10 +103,7 @@ fn a_lost_2207_answer_is_reversed_and_settles_exactly_once() {
     add_cashier(&db);
     let start = balance_fen(&s);
     // The center commits 2207 and then never answers: the counter is killed while waiting.
-    fault(
-        &s,
-        r#"{"infno":"2207","mode":"hang_after","delay_ms":60000}"#,
-    );
+    s.fault(r#"{"infno":"2207","mode":"hang_after","delay_ms":60000}"#);
     let mut c = checkout(&s, &db, person(&s)["qr"].as_str().unwrap(), 60);
     std::thread::sleep(Duration::from_millis(1500));
     c.kill().unwrap();
@@ -223,10 +179,7 @@ fn hundreds_of_checkouts_killed_at_random_agree_with_the_center_after_recovery()
     for k in 0..runs {
         // Every 8th run the center commits 2207 and loses the answer (the counter times out after 1 s).
         let timeout = if k % 8 == 3 {
-            fault(
-                &s,
-                r#"{"infno":"2207","mode":"hang_after","delay_ms":3000}"#,
-            );
+            s.fault(r#"{"infno":"2207","mode":"hang_after","delay_ms":3000}"#);
             faulted += 1;
             1
         } else {

@@ -2,8 +2,6 @@
 //! that commit's `yibao`: one settled and paid checkout, one killed while its 2207 was in
 //! flight, with the simulator's database of that moment) opens, recovers and settles
 //! with today's code.
-use std::process::Command;
-
 use serde_json::Value;
 
 mod common;
@@ -19,15 +17,11 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
     }
     let db = dir.path().join("ledger.db");
     let s = Sim::start("127.0.0.1:0", &dir.path().join("sim.db"), &[]);
-    let book = |s: &Sim| -> Vec<Value> {
-        let out = Command::new("curl")
-            .args(["-sf", &format!("{}/sim/settlements", s.url)])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
     assert_eq!(
-        book(&s).iter().filter(|x| x["state"] == "valid").count(),
+        s.settlements()
+            .iter()
+            .filter(|x| x["state"] == "valid")
+            .count(),
         2,
         "the center holds both: the paid one and the one whose answer was lost"
     );
@@ -40,7 +34,8 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
             .unwrap(),
     );
     assert_eq!(r["reversed"].as_array().unwrap().len(), 1, "{r}");
-    let valid: Vec<Value> = book(&s)
+    let valid: Vec<Value> = s
+        .settlements()
         .into_iter()
         .filter(|x| x["state"] == "valid")
         .collect();
@@ -65,7 +60,13 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
         assert!(out.status.success(), "{v}");
         assert_eq!(v["stage"], "done");
     }
-    assert_eq!(book(&s).iter().filter(|x| x["state"] == "valid").count(), 3);
+    assert_eq!(
+        s.settlements()
+            .iter()
+            .filter(|x| x["state"] == "valid")
+            .count(),
+        3
+    );
     let verify = yibao()
         .args(["audit", "verify", "--db"])
         .arg(&db)

@@ -5,35 +5,10 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{json_of, yibao, Sim, BILL};
+use common::{add_users, json_of, yibao, Sim, BILL, STAFF};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start("127.0.0.1:0", &dir.join("sim.db"), &[])
-}
-
-fn fault(s: &Sim, body: &str) {
-    let st = Command::new("curl")
-        .args([
-            "-sf",
-            "-X",
-            "POST",
-            "-H",
-            "content-type: application/json",
-            "-d",
-            body,
-            &format!("{}/sim/fault", s.url),
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
-fn settlements(s: &Sim) -> Vec<Value> {
-    let out = Command::new("curl")
-        .args(["-sf", &format!("{}/sim/settlements", s.url)])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn sqlite(db: &std::path::Path, sql: &str) -> String {
@@ -68,7 +43,7 @@ fn a_failed_settlement_is_never_turned_into_a_cash_collection() {
     let s = sim(dir.path());
     let db = dir.path().join("ledger.db");
     for mode in ["http500", "error"] {
-        fault(&s, &format!(r#"{{"infno": "2207", "mode": "{mode}"}}"#));
+        s.fault(&format!(r#"{{"infno": "2207", "mode": "{mode}"}}"#));
         let out = checkout(&s, &db, BILL, &["--certno", "44030519850312001X"]);
         assert_eq!(
             out.status.code(),
@@ -81,7 +56,7 @@ fn a_failed_settlement_is_never_turned_into_a_cash_collection() {
     }
     assert_eq!(sqlite(&db, "SELECT COUNT(*) FROM payments"), "0");
     assert_eq!(sqlite(&db, "SELECT COUNT(*) FROM outbox"), "0");
-    assert!(settlements(&s).iter().all(|x| x["state"] != "valid"));
+    assert!(s.settlements().iter().all(|x| x["state"] != "valid"));
     // The center up and nothing injected: the same command settles (exit 0).
     let out = checkout(&s, &db, BILL, &[]);
     assert_eq!(
@@ -124,7 +99,7 @@ fn a_bill_beyond_the_bounds_is_refused_before_anything_is_sent() {
         let split = yibao().arg("split").arg(&bill).output().unwrap();
         assert_ne!(split.status.code(), Some(0), "split {cnt} × {pric}");
     }
-    assert!(settlements(&s).is_empty());
+    assert!(s.settlements().is_empty());
     if db.exists() {
         assert_eq!(
             sqlite(
@@ -229,25 +204,7 @@ fn a_partial_refund_names_bad_line_numbers_and_never_bills_a_line_twice() {
     let dir = tempfile::tempdir().unwrap();
     let s = sim(dir.path());
     let db = dir.path().join("ledger.db");
-    for (id, name, role, pw) in [
-        ("S001", "王主管", "supervisor", "super-pass-1"),
-        ("C001", "李收费", "cashier", "cashier-pass-1"),
-    ] {
-        let mut c = yibao()
-            .args(["user", "add", "--id", id, "--name", name, "--role", role])
-            .arg("--password-stdin")
-            .arg("--db")
-            .arg(&db)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{pw}\n").as_bytes())
-            .unwrap();
-        assert!(c.wait().unwrap().success());
-    }
+    add_users(&db, STAFF);
     let out = checkout(&s, &db, BILL, &[]);
     assert!(
         out.status.success(),
@@ -284,7 +241,7 @@ fn a_partial_refund_names_bad_line_numbers_and_never_bills_a_line_twice() {
         assert!(text.contains(says), "--keep {keep}: {text}");
     }
     // Nothing was cancelled: the settlement stands, once.
-    let book = settlements(&s);
+    let book = s.settlements();
     assert_eq!(book.len(), 1, "{book:?}");
     assert_eq!(book[0]["state"], "valid");
 }
@@ -298,10 +255,7 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
     let dir = tempfile::tempdir().unwrap();
     let s = sim(dir.path());
     let db = dir.path().join("ledger.db");
-    fault(
-        &s,
-        r#"{"infno": "2207", "mode": "hang_after", "delay_ms": 2500}"#,
-    );
+    s.fault(r#"{"infno": "2207", "mode": "hang_after", "delay_ms": 2500}"#);
     let live = yibao()
         .args(["checkout", "--center", &s.url, "--operator", "C001"])
         .args([
@@ -321,7 +275,7 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
     // Wait until the checkout has sent its 2207.
     let t0 = std::time::Instant::now();
     while t0.elapsed() < std::time::Duration::from_secs(20)
-        && !settlements(&s).iter().any(|x| x["state"] == "valid")
+        && !s.settlements().iter().any(|x| x["state"] == "valid")
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -352,7 +306,7 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
         "{}",
         String::from_utf8_lossy(&rec.stderr)
     );
-    let book = settlements(&s);
+    let book = s.settlements();
     assert_eq!(book.len(), 1);
     assert_eq!(book[0]["state"], "valid");
 }
@@ -431,25 +385,7 @@ fn no_name_or_id_number_is_stored_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let s = sim(dir.path());
     let db = dir.path().join("ledger.db");
-    for (id, name, role, pw) in [
-        ("S001", "王主管", "supervisor", "super-pass-1"),
-        ("C001", "李收费", "cashier", "cashier-pass-1"),
-    ] {
-        let mut c = yibao()
-            .args(["user", "add", "--id", id, "--name", name, "--role", role])
-            .arg("--password-stdin")
-            .arg("--db")
-            .arg(&db)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{pw}\n").as_bytes())
-            .unwrap();
-        assert!(c.wait().unwrap().success());
-    }
+    add_users(&db, STAFF);
     let people = [
         ("44030519850312001X", "张伟"),
         ("440306199207080026", "李娜"),

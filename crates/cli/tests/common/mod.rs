@@ -55,7 +55,62 @@ impl Sim {
             .to_string();
         Sim { url, child }
     }
+
+    /// Inject a fault (`POST /sim/fault` with this JSON body).
+    pub fn fault(&self, body: &str) {
+        let st = Command::new("curl")
+            .args([
+                "-sf",
+                "-X",
+                "POST",
+                "-H",
+                "content-type: application/json",
+                "-d",
+                body,
+            ])
+            .arg(format!("{}/sim/fault", self.url))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// The center's settlement book (`GET /sim/settlements`).
+    pub fn settlements(&self) -> Vec<Value> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/sim/settlements", self.url)])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
 }
+
+/// `yibao user add` for each (id, name, role, password), the password on stdin.
+pub fn add_users(db: &Path, users: &[(&str, &str, &str, &str)]) {
+    use std::io::Write;
+    for (id, name, role, pw) in users {
+        let mut c = yibao()
+            .args(["user", "add", "--id", id, "--name", name, "--role", role])
+            .arg("--password-stdin")
+            .arg("--db")
+            .arg(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        assert!(c.wait().unwrap().success());
+    }
+}
+
+/// The two accounts most tests use: supervisor S001, cashier C001.
+pub const STAFF: &[(&str, &str, &str, &str)] = &[
+    ("S001", "王主管", "supervisor", "super-pass-1"),
+    ("C001", "李收费", "cashier", "cashier-pass-1"),
+];
 
 impl Drop for Sim {
     fn drop(&mut self) {
@@ -67,48 +122,15 @@ impl Drop for Sim {
 /// `yibao checkout` of the bill B1a by cashier C001 paying in cash, with `args`
 /// (`--qr`, `--given`, …), against the center at `url`; it must succeed. Its JSON.
 pub fn checkout_cash(url: &str, db: &Path, args: &[&str]) -> Value {
-    let out = yibao()
-        .args([
-            "checkout",
-            "--center",
-            url,
-            "--operator",
-            "C001",
-            "--pay",
-            "cash",
-            "--bill",
-            BILL,
-        ])
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .unwrap();
-    ok_json(&out)
+    ok_json(&checkout_b1a(url, db, args))
 }
 
 /// Like [`checkout_cash`] with `--offline`: the center is down, the cashier chose to
 /// collect offline; it must exit 7 (collected offline, queued). Its JSON.
-#[allow(dead_code)]
 pub fn checkout_offline(url: &str, db: &Path, args: &[&str]) -> Value {
-    let out = yibao()
-        .args([
-            "checkout",
-            "--center",
-            url,
-            "--operator",
-            "C001",
-            "--pay",
-            "cash",
-            "--bill",
-            BILL,
-            "--offline",
-        ])
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .unwrap();
+    let mut all = vec!["--offline"];
+    all.extend_from_slice(args);
+    let out = checkout_b1a(url, db, &all);
     assert_eq!(
         out.status.code(),
         Some(7),
@@ -116,6 +138,26 @@ pub fn checkout_offline(url: &str, db: &Path, args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     json_of(&out)
+}
+
+fn checkout_b1a(url: &str, db: &Path, args: &[&str]) -> std::process::Output {
+    yibao()
+        .args([
+            "checkout",
+            "--center",
+            url,
+            "--operator",
+            "C001",
+            "--pay",
+            "cash",
+            "--bill",
+            BILL,
+        ])
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap()
 }
 
 /// The JSON of a command that must have succeeded (its stderr when it did not).

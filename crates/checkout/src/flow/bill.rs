@@ -1,0 +1,60 @@
+//! The bill's lines (before anything is uploaded).
+
+use billing::BillLine;
+use serde_json::Value;
+
+use super::*;
+use crate::machine::Event;
+use crate::view::CheckoutView;
+use crate::{set_ctx, CheckoutError, Engine, Operator, Result};
+
+impl Engine {
+    /// Replace the bill's lines (before settlement).
+    pub async fn set_lines(
+        &self,
+        op: &Operator,
+        id: &str,
+        lines: Vec<BillLine>,
+    ) -> Result<CheckoutView> {
+        let mut rec = self.load(id).await?;
+        check(
+            &rec,
+            Event::LinesSet {
+                has_person: true,
+                empty: false,
+            },
+        )?;
+        billing::check_bill(&lines).map_err(|e| CheckoutError::input(e.to_string()))?;
+        for (i, l) in lines.iter().enumerate() {
+            if l.cnt.0 <= 0 {
+                return Err(CheckoutError::input(format!(
+                    "第 {} 行「{}」数量必须大于 0",
+                    i + 1,
+                    l.name
+                )));
+            }
+            if l.pric.0 < 0 {
+                return Err(CheckoutError::input(format!(
+                    "第 {} 行「{}」单价不能为负",
+                    i + 1,
+                    l.name
+                )));
+            }
+        }
+        set_ctx(
+            &mut rec,
+            "lines",
+            serde_json::to_value(&lines).unwrap_or(Value::Null),
+        );
+        if let Some(obj) = rec.ctx.as_object_mut() {
+            obj.remove("presettle");
+        }
+        let ev = Event::LinesSet {
+            has_person: rec.person.is_some(),
+            empty: lines.is_empty(),
+        };
+        advance(&mut rec, ev)?;
+        self.save(op, &mut rec).await?;
+        self.view(id).await
+    }
+}

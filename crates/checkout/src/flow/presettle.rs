@@ -1,0 +1,233 @@
+//! Pre-settlement: 2201 → 2203 → 2204 → 2206, the answers checked against the local catalogue.
+
+use billing::BillLine;
+use money::Fen;
+use nhsa::Infno;
+use serde_json::json;
+
+use super::*;
+use crate::machine::Event;
+use crate::view::{self, CheckoutView};
+use crate::{ctx_str, person_str, set_ctx, CheckoutError, Engine, ErrorCode, Operator, Result};
+
+impl Engine {
+    /// Register (2201), upload the visit (2203) and lines (2204), pre-settle (2206).
+    pub async fn presettle(
+        &self,
+        op: &Operator,
+        id: &str,
+        acct_used: bool,
+    ) -> Result<CheckoutView> {
+        let _claim = self.ledger.claim(id)?;
+        let mut rec = self.load(id).await?;
+        check(&rec, Event::Presettled)?;
+        let lines = view::lines_of(&rec);
+        if lines.is_empty() {
+            return Err(CheckoutError::input("账单没有收费项目"));
+        }
+        let psn_no = rec.psn_no.clone().unwrap_or_default();
+        let insutype = rec.insutype.clone().unwrap_or_default();
+        let insuplc = person_str(&rec, "insuplc_admdvs");
+        let cert_type = person_str(&rec, "mdtrt_cert_type");
+        let cert_no = person_str(&rec, "mdtrt_cert_no");
+        let now = self.now();
+        let t = now.format("%Y-%m-%d %H:%M:%S").to_string();
+        if rec.mdtrt_id.is_none() {
+            let otp = format!("M{}", &id.replace('-', "")[..12]);
+            let r = self
+                .call_ok(
+                    op,
+                    Some(id),
+                    &insuplc,
+                    Infno::Register,
+                    nhsa::inputs::register(
+                        &psn_no,
+                        &insutype,
+                        &t,
+                        &cert_type,
+                        &cert_no,
+                        &otp,
+                        &op.id,
+                        &self.cfg.dept_name,
+                    ),
+                )
+                .await?;
+            let mdtrt = r.output["data"]["mdtrt_id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            if mdtrt.is_empty() {
+                return Err(CheckoutError::new(
+                    ErrorCode::SystemFault,
+                    "挂号失败：中心未返回就诊ID",
+                    "请重试",
+                ));
+            }
+            rec.mdtrt_id = Some(mdtrt);
+            rec.ipt_otp_no = Some(otp);
+            self.save(op, &mut rec).await?;
+            let (dise, dise_name) = chronic(&rec);
+            let med_type = if dise.is_empty() { "11" } else { "14" };
+            set_ctx(&mut rec, "med_type", json!(med_type));
+            self.call_ok(
+                op,
+                Some(id),
+                &insuplc,
+                Infno::VisitUpload,
+                nhsa::inputs::visit_upload(
+                    rec.mdtrt_id.as_deref().unwrap_or(""),
+                    &psn_no,
+                    med_type,
+                    &t,
+                    &dise,
+                    &dise_name,
+                ),
+            )
+            .await?;
+        }
+        let mdtrt = rec.mdtrt_id.clone().unwrap_or_default();
+        // A fresh batch for every upload; earlier unsettled lines are withdrawn first.
+        if rec.chrg_bchno.is_some() {
+            self.call_ok(
+                op,
+                Some(id),
+                &insuplc,
+                Infno::FeeCancel,
+                nhsa::inputs::fee_cancel(&mdtrt, "0000", &psn_no),
+            )
+            .await?;
+        }
+        let bch = format!("B{}", now.format("%Y%m%d%H%M%S%3f"));
+        let sns: Vec<String> = (1..=lines.len()).map(|k| format!("{bch}-{k:03}")).collect();
+        let cnts: Vec<String> = lines.iter().map(|l| l.cnt.to_string()).collect();
+        let prics: Vec<String> = lines.iter().map(|l| l.pric.to_string()).collect();
+        let codes: Vec<String> = lines
+            .iter()
+            .map(|l| l.med_list_codg.clone().unwrap_or_default())
+            .collect();
+        let details: Vec<nhsa::inputs::FeeDetail> = lines
+            .iter()
+            .enumerate()
+            .map(|(k, l)| nhsa::inputs::FeeDetail {
+                feedetl_sn: &sns[k],
+                med_list_codg: &codes[k],
+                medins_list_codg: &codes[k],
+                name: &l.name,
+                cnt: &cnts[k],
+                pric: &prics[k],
+                det_item_fee_sumamt: l.amount(),
+            })
+            .collect();
+        rec.chrg_bchno = Some(bch.clone());
+        self.save(op, &mut rec).await?;
+        let r = self
+            .call_ok(
+                op,
+                Some(id),
+                &insuplc,
+                Infno::FeeUpload,
+                nhsa::inputs::fee_upload(&mdtrt, &psn_no, &bch, &t, &details),
+            )
+            .await?;
+        let rows: Vec<nhsa::types::FeeResult> =
+            serde_json::from_value(r.output["result"].clone()).unwrap_or_default();
+        for row in &rows {
+            row.check_identity().map_err(|e| {
+                CheckoutError::new(
+                    ErrorCode::SystemFault,
+                    "中心返回的费用明细金额不平",
+                    "请联系信息科；本次可按自费收取",
+                )
+                .with_detail(e)
+            })?;
+        }
+        let medfee: Fen = lines.iter().map(BillLine::amount).sum();
+        let med_type = ctx_str(&rec, "med_type");
+        let med_type = if med_type.is_empty() {
+            "11".to_string()
+        } else {
+            med_type
+        };
+        let pre_in = nhsa::inputs::pre_settle(
+            &psn_no, &cert_type, &cert_no, &med_type, medfee, &mdtrt, &bch, acct_used, &insutype,
+        );
+        let r = self
+            .call_ok(op, Some(id), &insuplc, Infno::PreSettle, pre_in.clone())
+            .await?;
+        let info = r.output["setlinfo"].clone();
+        let s: nhsa::types::Setlinfo = serde_json::from_value(info.clone()).map_err(|e| {
+            CheckoutError::new(
+                ErrorCode::SystemFault,
+                "中心返回的预结算结果无法识别",
+                "请重试",
+            )
+            .with_detail(e.to_string())
+        })?;
+        s.check_identities(&info).map_err(|e| {
+            CheckoutError::new(
+                ErrorCode::SystemFault,
+                "中心返回的预结算金额不平",
+                "请联系信息科；本次可按自费收取",
+            )
+            .with_detail(e)
+        })?;
+        if s.medfee_sumamt != Some(medfee) {
+            return Err(CheckoutError::new(
+                ErrorCode::SystemFault,
+                "中心预结算总额与账单不符",
+                "请重新预结算",
+            )
+            .with_detail(format!("{:?} ≠ {medfee}", s.medfee_sumamt)));
+        }
+        // The center's line figures against the billing engine on our own catalogue:
+        // a difference means the two catalogues disagree (class, price cap, 先行自付).
+        let notes = catalogue_differences(&s, &lines);
+        if !notes.is_empty() {
+            tracing::warn!(checkout = %id, ?notes, "2206 differs from the local catalogue");
+        }
+        set_ctx(&mut rec, "discrepancies", json!(notes));
+        set_ctx(&mut rec, "presettle", info);
+        set_ctx(&mut rec, "pre_input", pre_in);
+        set_ctx(&mut rec, "acct_used", json!(acct_used));
+        advance(&mut rec, Event::Presettled)?;
+        self.save(op, &mut rec).await?;
+        self.view(id).await
+    }
+}
+
+/// Line-level figures of a 2206 answer that differ from the billing engine's line
+/// split (2204 semantics) of the same bill on the local catalogue.
+pub(crate) fn catalogue_differences(
+    center: &nhsa::types::Setlinfo,
+    lines: &[BillLine],
+) -> Vec<String> {
+    let z = |f: Option<Fen>| f.unwrap_or(Fen::ZERO);
+    let splits: Vec<billing::LineSplit> = lines.iter().map(BillLine::split).collect();
+    let sum = |f: fn(&billing::LineSplit) -> Fen| splits.iter().map(f).sum::<Fen>();
+    [
+        (
+            "全自费金额",
+            z(center.fulamt_ownpay_amt),
+            sum(|l| l.fulamt_ownpay_amt),
+        ),
+        (
+            "超限价自费金额",
+            z(center.overlmt_selfpay),
+            sum(|l| l.overlmt_amt),
+        ),
+        (
+            "先行自付金额",
+            z(center.preselfpay_amt),
+            sum(|l| l.preselfpay_amt),
+        ),
+        (
+            "符合政策范围金额",
+            z(center.inscp_scp_amt),
+            sum(|l| l.inscp_scp_amt),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, c, l)| c != l)
+    .map(|(label, c, l)| format!("{label}：中心 {c} 元，本院目录 {l} 元（请信息科核对目录对照）"))
+    .collect()
+}

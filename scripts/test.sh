@@ -7,13 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
+t_setup=$(date +%s)
 bash scripts/setup.sh
+echo "set-up took $(( $(date +%s) - t_setup )) s"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yibao/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 export YIBAO_QR_SYNTH="${YIBAO_QR_SYNTH:-$HOME/.cache/yibao/qr-synth}"
-step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
 t0=$(date +%s)
+# Each step says how long the run has taken so far (cold-run figures come from these).
+step() { printf '\n\033[1;34m== %s\033[0m  (+%s s)\n' "$*" "$(( $(date +%s) - t0 ))"; }
 
 step "format (cargo fmt --check)"
 cargo fmt --all -- --check

@@ -11,7 +11,15 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async {
         let dir = tempfile::tempdir()?;
         let db = dir.path().join("sim.db");
-        let addr = center_sim::spawn("127.0.0.1:0", &db, Default::default()).await?;
+        let addr = center_sim::spawn(
+            "127.0.0.1:0",
+            &db,
+            center_sim::SimOptions {
+                control: true,
+                ..Default::default()
+            },
+        )
+        .await?;
         let r = center_sim::load::run(
             &format!("http://{addr}"),
             &db,

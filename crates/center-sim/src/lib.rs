@@ -48,6 +48,9 @@ pub struct SimOptions {
     pub catalog: Catalog,
     /// Refuse an outpatient settlement above this total (支付限额).
     pub max_outpatient_fee: Fen,
+    /// Serve the test controls (`POST /sim/fault`, `GET /sim/settlements`). Off by
+    /// default and in the app's built-in demo center: only tests start a simulator with them.
+    pub control: bool,
 }
 
 impl Default for SimOptions {
@@ -60,6 +63,7 @@ impl Default for SimOptions {
             policy: PolicyBook::demo(),
             catalog: Catalog::demo(),
             max_outpatient_fee: Fen::yuan(20_000),
+            control: false,
         }
     }
 }
@@ -131,14 +135,17 @@ pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
         lock: Mutex::new(()),
         faults: std::sync::Mutex::new(Vec::new()),
     });
-    Ok(Router::new()
+    let control = sim.opts.control;
+    let mut r = Router::new()
         .route("/sim/health", get(|| async { "ok" }))
         .route("/sim/persons", get(persons))
-        .route("/sim/settlements", get(settlements))
-        .route("/sim/persons/{psn_no}/qr", get(person_qr))
-        .route("/sim/fault", post(add_fault))
-        .fallback(envelope)
-        .with_state(sim))
+        .route("/sim/persons/{psn_no}/qr", get(person_qr));
+    if control {
+        r = r
+            .route("/sim/settlements", get(settlements))
+            .route("/sim/fault", post(add_fault));
+    }
+    Ok(r.fallback(envelope).with_state(sim))
 }
 
 fn now() -> chrono::NaiveDateTime {

@@ -17,6 +17,11 @@ struct T {
 
 async fn start(opts: center_sim::SimOptions) -> T {
     let dir = tempfile::tempdir().unwrap();
+    // The tests drive faults: a simulator started for tests serves its controls.
+    let opts = center_sim::SimOptions {
+        control: true,
+        ..opts
+    };
     let addr = center_sim::spawn("127.0.0.1:0", &dir.path().join("sim.db"), opts)
         .await
         .unwrap();
@@ -548,9 +553,16 @@ async fn the_qr_png_decodes_to_the_current_code() {
 async fn concurrent_counters_lose_and_double_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sim.db");
-    let addr = center_sim::spawn("127.0.0.1:0", &db, Default::default())
-        .await
-        .unwrap();
+    let addr = center_sim::spawn(
+        "127.0.0.1:0",
+        &db,
+        center_sim::SimOptions {
+            control: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let r = center_sim::load::run(
         &format!("http://{addr}"),
         &db,
@@ -598,4 +610,41 @@ async fn sign_out_ends_the_sign_in() {
         .await
         .unwrap_err();
     assert!(e.detail().contains("签到"), "{e}");
+}
+
+/// Issue 12: the test controls (`/sim/fault`, `/sim/settlements`) are served only by a
+/// simulator started for tests, never by the default (the app's built-in demo center).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_simulator_serves_no_test_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = center_sim::spawn(
+        "127.0.0.1:0",
+        &dir.path().join("sim.db"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let book = reqwest::get(format!("http://{addr}/sim/settlements"))
+        .await
+        .unwrap();
+    let text = book.text().await.unwrap();
+    assert!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&text).is_err(),
+        "the settlement book was served: {text}"
+    );
+    let fault = reqwest::Client::new()
+        .post(format!("http://{addr}/sim/fault"))
+        .json(&serde_json::json!({"infno": "1101", "mode": "http500"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_ne!(fault, "ok", "a fault was accepted");
+    // The demo's helpers stay: the persons list.
+    let persons = reqwest::get(format!("http://{addr}/sim/persons"))
+        .await
+        .unwrap();
+    assert!(persons.status().is_success());
 }

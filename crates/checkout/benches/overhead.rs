@@ -50,7 +50,7 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let addr = center_sim::spawn("127.0.0.1:0", &dir.path().join("sim.db"), Default::default()).await.unwrap();
+        let addr = center_sim::spawn("127.0.0.1:0", &dir.path().join("sim.db"), center_sim::SimOptions { control: true, ..Default::default() }).await.unwrap();
         let url = format!("http://{addr}");
         let (e, op) = engine(&url, dir.path()).await;
         // Engine checkouts (by 身份证 so no fresh code is needed per patient).

@@ -8,7 +8,10 @@ async fn setup(read_timeout: Duration) -> (Engine, Operator, String, tempfile::T
     let addr = center_sim::spawn(
         "127.0.0.1:0",
         &dir.path().join("sim.db"),
-        Default::default(),
+        center_sim::SimOptions {
+            control: true,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -411,7 +411,7 @@ impl Sim {
         use std::io::BufRead;
         let dir = tempfile::tempdir()?;
         let mut child = Command::new(yibao_binary())
-            .args(["sim", "--listen", "127.0.0.1:0", "--db"])
+            .args(["sim", "--listen", "127.0.0.1:0", "--control", "--db"])
             .arg(dir.path().join("sim.db"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -32,6 +32,9 @@ pub struct Args {
     /// Catalogue file (default: assets/catalog/demo-catalog.json).
     #[arg(long)]
     pub catalog: Option<PathBuf>,
+    /// Serve the test controls (`POST /sim/fault`, `GET /sim/settlements`): for tests only.
+    #[arg(long)]
+    pub control: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -40,6 +43,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         hosp_lv: a.hosp_lv,
         qr_period_secs: a.qr_period.max(1),
         qr_grace_secs: a.qr_grace.max(0),
+        control: a.control,
         ..Default::default()
     };
     if let Some(p) = a.policy {

@@ -37,7 +37,7 @@ impl Sim {
     /// `yibao sim --listen ADDR --db DB EXTRA…`; waits for its first line.
     pub fn start(listen: &str, db: &Path, extra: &[&str]) -> Sim {
         let mut child = yibao()
-            .args(["sim", "--listen", listen])
+            .args(["sim", "--listen", listen, "--control"])
             .args(extra)
             .arg("--db")
             .arg(db)

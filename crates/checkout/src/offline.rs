@@ -2,9 +2,7 @@
 
 use billing::{BillLine, PersonFunds, RegionKind, Situation, YearUsage};
 use chrono::Duration;
-use ledger::{
-    CallState, CheckoutMode, CheckoutRecord, CheckoutState, NewPayment, OutboxItem, PaymentChannel,
-};
+use ledger::{CallState, CheckoutMode, CheckoutRecord, CheckoutState, OutboxItem};
 use money::Fen;
 use nhsa::Infno;
 use serde::{Deserialize, Serialize};
@@ -120,35 +118,7 @@ impl Engine {
                 e.psn_cash_pay
             }
         };
-        let p = match pay {
-            Pay::Cash { given } => {
-                if given < due {
-                    return Err(CheckoutError::input(format!(
-                        "实收 {given} 元少于应收 {due} 元"
-                    )));
-                }
-                NewPayment {
-                    checkout_id: id.into(),
-                    setl_id: None,
-                    channel: PaymentChannel::Cash,
-                    amount: due,
-                    given: Some(given),
-                    change: Some(given - due),
-                    reference: None,
-                    note: Some("离线收费".into()),
-                }
-            }
-            Pay::Card { reference } => NewPayment {
-                checkout_id: id.into(),
-                setl_id: None,
-                channel: PaymentChannel::Card,
-                amount: due,
-                given: None,
-                change: None,
-                reference: Some(reference),
-                note: Some("离线收费".into()),
-            },
-        };
+        let p = pay.payment(id, None, due, Some("离线收费"))?;
         rec.mode = CheckoutMode::Offline;
         set_ctx(&mut rec, "offline_mode", json!(mode));
         set_ctx(&mut rec, "collected", json!(due));

@@ -27,6 +27,46 @@ pub enum Pay {
     Card { reference: String },
 }
 
+impl Pay {
+    /// The payment that collects `due`: cash no less than due (the change noted), or a
+    /// card with the terminal's reference.
+    pub(crate) fn payment(
+        self,
+        checkout_id: &str,
+        setl_id: Option<String>,
+        due: Fen,
+        note: Option<&str>,
+    ) -> Result<NewPayment> {
+        let (channel, given, change, reference) = match self {
+            Pay::Cash { given } => {
+                if given < due {
+                    return Err(CheckoutError::input(format!(
+                        "实收 {given} 元少于应收 {due} 元"
+                    )));
+                }
+                (PaymentChannel::Cash, Some(given), Some(given - due), None)
+            }
+            Pay::Card { reference } => {
+                let reference = reference.trim().to_string();
+                if reference.is_empty() {
+                    return Err(CheckoutError::input("请输入刷卡终端的参考号"));
+                }
+                (PaymentChannel::Card, None, None, Some(reference))
+            }
+        };
+        Ok(NewPayment {
+            checkout_id: checkout_id.into(),
+            setl_id,
+            channel,
+            amount: due,
+            given,
+            change,
+            reference,
+            note: note.map(str::to_owned),
+        })
+    }
+}
+
 /// The ledger's record of a 2207/2208 answer.
 pub(crate) fn settlement_record(
     rec: &CheckoutRecord,

@@ -54,17 +54,6 @@ impl CheckoutRecord {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeeLineRecord {
-    pub seq: i64,
-    pub feedetl_sn: String,
-    /// The bill line (billing::BillLine as JSON).
-    pub line: Value,
-    pub det_item_fee_sumamt: Fen,
-    /// The center's 2204 result for this line, once uploaded.
-    pub split: Option<Value>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SettlementKind {
@@ -422,49 +411,6 @@ impl Ledger {
             created_at: r.get(13),
             updated_at: r.get(14),
         })
-    }
-
-    /// Replace the fee lines of a checkout (before upload, lines are editable).
-    pub async fn set_fee_lines(&self, checkout_id: &str, lines: &[FeeLineRecord]) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM fee_lines WHERE checkout_id = ?")
-            .bind(checkout_id)
-            .execute(&mut *tx)
-            .await?;
-        for l in lines {
-            sqlx::query(
-                "INSERT INTO fee_lines (checkout_id, seq, feedetl_sn, line_json, det_item_fee_sumamt, split_json) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(checkout_id)
-            .bind(l.seq)
-            .bind(&l.feedetl_sn)
-            .bind(json_text(&l.line))
-            .bind(l.det_item_fee_sumamt.0)
-            .bind(l.split.as_ref().map(json_text))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn fee_lines(&self, checkout_id: &str) -> Result<Vec<FeeLineRecord>> {
-        let rows = sqlx::query(
-            "SELECT seq, feedetl_sn, line_json, det_item_fee_sumamt, split_json FROM fee_lines WHERE checkout_id = ? ORDER BY seq",
-        )
-        .bind(checkout_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| FeeLineRecord {
-                seq: r.get(0),
-                feedetl_sn: r.get(1),
-                line: parse_json(r.get(2)),
-                det_item_fee_sumamt: Fen(r.get(3)),
-                split: r.get::<Option<String>, _>(4).map(parse_json),
-            })
-            .collect())
     }
 
     /// Record a 2207/2208 answer atomically: the call becomes `ok` with its

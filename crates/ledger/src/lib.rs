@@ -39,8 +39,8 @@ pub use chrono;
 pub use audit::{canonical_json, hmac_sm3, AuditEntry, AuditProblem, AuditReport};
 pub use calls::{CallState, CenterCall};
 pub use checkouts::{
-    Adjustment, CheckoutRecord, FeeLineRecord, LedgerTotals, NewPayment, PaymentChannel,
-    PaymentRecord, SettlementKind, SettlementRecord,
+    Adjustment, CheckoutRecord, LedgerTotals, NewPayment, PaymentChannel, PaymentRecord,
+    SettlementKind, SettlementRecord,
 };
 pub use crypto::LedgerKey;
 pub use error::{AuthError, Error, Result};

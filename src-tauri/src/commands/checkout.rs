@@ -197,12 +197,7 @@ pub async fn checkout_refund(
     supervisor_password: String,
 ) -> AppResult<CheckoutView> {
     let op = op_of(&require_session(&state).await?);
-    let s = state
-        .ledger
-        .settlement(&setl_id)
-        .await
-        .map_err(ledger_error)?
-        .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
+    let s = settlement_of(&state, &setl_id).await?;
     state
         .engine
         .refund(
@@ -227,12 +222,7 @@ pub async fn checkout_partial_refund(
     supervisor_password: String,
 ) -> AppResult<CheckoutView> {
     let op = op_of(&require_session(&state).await?);
-    let s = state
-        .ledger
-        .settlement(&setl_id)
-        .await
-        .map_err(ledger_error)?
-        .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
+    let s = settlement_of(&state, &setl_id).await?;
     let mut cur = state.current.lock().await;
     ensure_counter_free(&state, &cur, "再办理部分退费").await?;
     let v = state

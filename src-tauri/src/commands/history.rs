@@ -103,12 +103,7 @@ pub async fn history_reprint(state: State<'_, AppState>, setl_id: String) -> App
         .is_none()
     {
         // A receipt whose data was never stored (e.g. a crash right after the settlement): build it now.
-        let s = state
-            .ledger
-            .settlement(&setl_id)
-            .await
-            .map_err(ledger_error)?
-            .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))?;
+        let s = settlement_of(&state, &setl_id).await?;
         let refund = s.kind == ledger::SettlementKind::Cancel;
         let data = crate::receipts::receipt_data(&state, &s.checkout_id, refund)
             .await

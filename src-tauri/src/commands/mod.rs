@@ -121,3 +121,16 @@ pub(crate) async fn require_supervisor(state: &AppState) -> AppResult<SessionInf
     }
     Ok(s)
 }
+
+/// The settlement a window action names (refund, reprint), or a validation error.
+pub(crate) async fn settlement_of(
+    state: &AppState,
+    setl_id: &str,
+) -> AppResult<ledger::SettlementRecord> {
+    state
+        .ledger
+        .settlement(setl_id)
+        .await
+        .map_err(ledger_error)?
+        .ok_or_else(|| AppError::validation(format!("没有结算号 {setl_id}。")))
+}

@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum AuthError {
     #[error("unknown operator {0}")]
     UnknownOperator(String),
-    #[error("wrong password ({remaining} attempts left before lock-out)")]
+    #[error("unknown operator or wrong password ({remaining} attempts left before lock-out)")]
     WrongPassword { remaining: u32 },
     #[error("account locked until {until}")]
     Locked { until: NaiveDateTime },
@@ -17,6 +17,14 @@ pub enum AuthError {
     NotSupervisor(String),
     #[error("operator {0} is disabled")]
     Disabled(String),
+    #[error("no valid session (missing, ended or expired)")]
+    NoSession,
+    #[error("operator {operator} ({role}) may not {action}")]
+    Forbidden {
+        operator: String,
+        role: &'static str,
+        action: &'static str,
+    },
 }
 
 impl AuthError {
@@ -28,6 +36,8 @@ impl AuthError {
             AuthError::Locked { .. } => "locked",
             AuthError::NotSupervisor(_) => "not_supervisor",
             AuthError::Disabled(_) => "disabled",
+            AuthError::NoSession => "no_session",
+            AuthError::Forbidden { .. } => "forbidden",
         }
     }
     /// Message for the cashier.
@@ -35,13 +45,17 @@ impl AuthError {
         match self {
             AuthError::UnknownOperator(id) => format!("操作员 {id} 不存在"),
             AuthError::WrongPassword { remaining } => {
-                format!("密码错误，还可尝试 {remaining} 次")
+                format!("工号或密码不正确，还可尝试 {remaining} 次")
             }
             AuthError::Locked { until } => {
                 format!("账户已锁定，请于 {} 后再试", until.format("%H:%M"))
             }
             AuthError::NotSupervisor(id) => format!("操作员 {id} 不是主管，无权确认退费"),
             AuthError::Disabled(id) => format!("操作员 {id} 已停用"),
+            AuthError::NoSession => "没有有效的登录（未登录、已退出或已过期）".into(),
+            AuthError::Forbidden { operator, role, .. } => {
+                format!("操作员 {operator}（{role}）无权执行此操作")
+            }
         }
     }
 }

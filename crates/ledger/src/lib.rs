@@ -21,6 +21,8 @@ mod crypto;
 mod error;
 mod operators;
 mod outbox;
+mod roles;
+mod sessions;
 mod state;
 
 use std::collections::{HashMap, HashSet};
@@ -45,10 +47,11 @@ pub use checkouts::{
 pub use crypto::LedgerKey;
 pub use error::{AuthError, Error, Result};
 pub use operators::{
-    password_problem, Operator, Role, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS,
-    MIN_PASSWORD_CHARS,
+    password_problem, Operator, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, MIN_PASSWORD_CHARS,
 };
 pub use outbox::{OutboxItem, OutboxState};
+pub use roles::{Action, AuthSource, Role};
+pub use sessions::{Session, SESSION_HOURS};
 pub use state::{CheckoutMode, CheckoutState};
 
 /// Text form of times in the ledger (sorts like the time itself).
@@ -204,6 +207,7 @@ impl Ledger {
             sqlx::migrate::MigrateError::Execute(db) => classify_open_error(path, db),
             other => Error::Migrate(other.to_string()),
         })?;
+        widen_roles(&pool).await?;
         let ledger = Ledger {
             pool,
             key: key.clone(),
@@ -502,6 +506,66 @@ async fn quick_check(pool: &SqlitePool, path: &Path) -> Result<()> {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Schema 2, second half: rebuild `operators` with the four roles (SQLite cannot change
+/// a CHECK in place). SQLite's own procedure: foreign keys off on one connection, the
+/// new table made, filled, swapped in and checked in one transaction, keys back on.
+/// Runs once (it recognises the old table by its CHECK); a crash midway leaves the old
+/// table, and the next open does it again.
+async fn widen_roles(pool: &sqlx::SqlitePool) -> Result<()> {
+    let sql: Option<String> = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'operators'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if !sql.is_some_and(|s| s.contains("failed_attempts")) {
+        return Ok(());
+    }
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let swapped = async {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let steps = [
+            "CREATE TABLE operators_v2 (
+                id            TEXT PRIMARY KEY,
+                name_enc      TEXT NOT NULL,
+                role          TEXT NOT NULL CHECK (role IN ('cashier', 'supervisor', 'finance', 'admin')),
+                password_hash TEXT NOT NULL,
+                active        INTEGER NOT NULL DEFAULT 1,
+                created_at    TEXT NOT NULL
+            )",
+            "INSERT INTO operators_v2 (id, name_enc, role, password_hash, active, created_at)
+                SELECT id, name_enc, role, password_hash, active, created_at FROM operators",
+            "DROP TABLE operators",
+            "ALTER TABLE operators_v2 RENAME TO operators",
+        ];
+        for step in steps {
+            if let Err(e) = sqlx::query(step).execute(&mut *conn).await {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                return Err(Error::Migrate(format!("widening the roles: {e}")));
+            }
+        }
+        let broken: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await?;
+        if !broken.is_empty() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            return Err(Error::Migrate(format!(
+                "widening the roles would break {} references",
+                broken.len()
+            )));
+        }
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok(())
+    }
+    .await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    swapped
+}
 
 fn check_header(path: &Path) -> Result<()> {
     use std::io::Read;

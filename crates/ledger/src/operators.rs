@@ -16,30 +16,7 @@ pub const MAX_FAILED_ATTEMPTS: u32 = 5;
 /// How long a lock-out lasts.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Cashier,
-    Supervisor,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Cashier => "cashier",
-            Role::Supervisor => "supervisor",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Role> {
-        match s {
-            "cashier" => Ok(Role::Cashier),
-            "supervisor" => Ok(Role::Supervisor),
-            other => Err(Error::Invalid(format!(
-                "role must be cashier or supervisor, not {other:?}"
-            ))),
-        }
-    }
-}
+pub use crate::roles::{Action, AuthSource, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operator {
@@ -59,6 +36,18 @@ pub struct SignIn {
     pub sign_no: String,
     pub sign_time: String,
     pub signed_out_at: Option<String>,
+}
+
+/// The operator columns, with each account's lock-out state over all sources.
+pub(crate) const OPERATOR_SELECT: &str = "SELECT o.id, o.name_enc, o.role, o.active,
+    COALESCE((SELECT MAX(f.failed) FROM auth_failures f WHERE f.operator_id = o.id), 0),
+    (SELECT MAX(f.locked_until) FROM auth_failures f WHERE f.operator_id = o.id)
+    FROM operators o";
+
+/// A hash checked against when the id is unknown, so both cost the same.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("no-such-operator-dummy").expect("argon2"))
 }
 
 fn hash_password(password: &str) -> Result<String> {
@@ -210,6 +199,56 @@ impl Ledger {
         })
     }
 
+    /// Add an account as `by` (the signed-in operator of the window, or the session
+    /// of the command line). Without anyone signed in only the first account of an
+    /// empty ledger may be made, and it must be a supervisor or an admin; otherwise
+    /// `by`'s role decides which roles it may create ([`Role::may_create`]).
+    pub async fn add_operator(
+        &self,
+        by: Option<&Operator>,
+        id: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+        now: NaiveDateTime,
+    ) -> Result<Operator> {
+        match by {
+            None => {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operators")
+                    .fetch_one(self.pool())
+                    .await?;
+                if n > 0 {
+                    return Err(AuthError::NoSession.into());
+                }
+                if !matches!(role, Role::Supervisor | Role::Admin) {
+                    return Err(Error::Invalid(
+                        "the first account of a ledger must be a supervisor or an admin".into(),
+                    ));
+                }
+            }
+            Some(actor) if !actor.role.may_create(role) => {
+                return Err(AuthError::Forbidden {
+                    operator: actor.id.clone(),
+                    role: actor.role.as_str(),
+                    action: "create this account",
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+        let op = self.create_operator(id, name, role, password, now).await?;
+        if let Some(actor) = by {
+            self.audit(
+                &actor.id,
+                "operator.add",
+                &serde_json::json!({"operator": id, "role": role.as_str(), "by": actor.id}),
+                now,
+            )
+            .await?;
+        }
+        Ok(op)
+    }
+
     /// Change a password (audited).
     pub async fn set_password(&self, id: &str, password: &str, now: NaiveDateTime) -> Result<()> {
         if let Some(why) = password_problem(id, password) {
@@ -217,14 +256,16 @@ impl Ledger {
         }
         let hash = hash_password(password)?;
         let mut tx = self.write_tx().await?;
-        let n = sqlx::query(
-            "UPDATE operators SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
-        )
-        .bind(&hash)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        sqlx::query("DELETE FROM auth_failures WHERE operator_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("UPDATE operators SET password_hash = ? WHERE id = ?")
+            .bind(&hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(AuthError::UnknownOperator(id.into()).into());
         }
@@ -242,25 +283,21 @@ impl Ledger {
     }
 
     pub async fn operator(&self, id: &str) -> Result<Option<Operator>> {
-        let row = sqlx::query(
-            "SELECT id, name_enc, role, active, failed_attempts, locked_until FROM operators WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("{OPERATOR_SELECT} WHERE o.id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         row.map(|r| self.row_to_operator(&r)).transpose()
     }
 
     pub async fn operators(&self) -> Result<Vec<Operator>> {
-        let rows = sqlx::query(
-            "SELECT id, name_enc, role, active, failed_attempts, locked_until FROM operators ORDER BY id",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(&format!("{OPERATOR_SELECT} ORDER BY o.id"))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(|r| self.row_to_operator(r)).collect()
     }
 
-    fn row_to_operator(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Operator> {
+    pub(crate) fn row_to_operator(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Operator> {
         let locked: Option<String> = r.get(5);
         Ok(Operator {
             id: r.get(0),
@@ -272,134 +309,146 @@ impl Ledger {
         })
     }
 
-    /// Check a password. After [`MAX_FAILED_ATTEMPTS`] wrong passwords in a row the
-    /// account is locked for [`LOCKOUT_MINUTES`]; a correct password resets the count.
-    /// Every outcome is audited.
+    /// Check a password typed in the counter's window (see [`Ledger::verify_password_at`]).
     pub async fn verify_password(
         &self,
         id: &str,
         password: &str,
         now: NaiveDateTime,
     ) -> Result<Operator> {
-        let row = sqlx::query("SELECT password_hash FROM operators WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(row) = row else {
-            self.audit(
-                id,
-                "auth.unknown",
-                &serde_json::json!({"operator": id}),
-                now,
-            )
-            .await?;
-            return Err(AuthError::UnknownOperator(id.into()).into());
+        self.verify_password_at(id, password, AuthSource::Window, now)
+            .await
+    }
+
+    /// Check a password. After [`MAX_FAILED_ATTEMPTS`] wrong passwords in a row from
+    /// one source the account is locked there for [`LOCKOUT_MINUTES`]; a correct
+    /// password resets that source's count. An unknown id is handled exactly like a
+    /// wrong password — same hashing work, same count, same message — so neither the
+    /// answer nor its timing tells whether an id exists. Every outcome is audited.
+    pub async fn verify_password_at(
+        &self,
+        id: &str,
+        password: &str,
+        source: AuthSource,
+        now: NaiveDateTime,
+    ) -> Result<Operator> {
+        let hash: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        // Hash outside the write lock (argon2 is deliberately slow); an unknown id
+        // costs the same as a known one.
+        let good = match &hash {
+            Some(h) => password_matches(h, password),
+            None => {
+                let _ = password_matches(dummy_hash(), password);
+                false
+            }
         };
-        let hash: String = row.get(0);
-        // Hash outside the write lock (argon2 is deliberately slow).
-        let good = password_matches(&hash, password);
         let mut tx = self.write_tx().await?;
-        let r = sqlx::query(
-            "SELECT id, name_enc, role, active, failed_attempts, locked_until FROM operators WHERE id = ?",
+        let op = match hash {
+            Some(_) => {
+                let r = sqlx::query(&format!("{OPERATOR_SELECT} WHERE o.id = ?"))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Some(self.row_to_operator(&r)?)
+            }
+            None => None,
+        };
+        let (failed, locked): (i64, Option<String>) = sqlx::query_as(
+            "SELECT failed, locked_until FROM auth_failures WHERE operator_id = ? AND source = ?",
         )
         .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let op = self.row_to_operator(&r)?;
-        if !op.active {
-            return Err(AuthError::Disabled(id.into()).into());
-        }
-        if let Some(until) = op.locked_until {
-            if until > now {
-                append_in(
-                    &mut tx,
-                    self.key(),
-                    id,
-                    "auth.locked",
-                    &serde_json::json!({"operator": id}),
-                    now,
-                )
-                .await?;
-                tx.commit().await?;
-                return Err(AuthError::Locked { until }.into());
-            }
-        }
-        if good {
-            sqlx::query(
-                "UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = ?",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            append_in(
-                &mut tx,
-                self.key(),
-                id,
-                "auth.ok",
-                &serde_json::json!({"operator": id}),
-                now,
-            )
-            .await?;
+        .bind(source.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or((0, None));
+        let locked = locked.map(|s| parse_time(&s)).transpose()?;
+        let detail = serde_json::json!({"operator": id, "source": source.as_str()});
+        if let Some(until) = locked.filter(|u| *u > now) {
+            append_in(&mut tx, self.key(), id, "auth.locked", &detail, now).await?;
             tx.commit().await?;
-            Ok(Operator {
-                failed_attempts: 0,
-                locked_until: None,
-                ..op
-            })
-        } else {
-            // A lock that expired starts a fresh count.
-            let base = if op.locked_until.is_some() {
-                0
-            } else {
-                op.failed_attempts
-            };
-            let failed = base + 1;
-            let locked_until = (failed >= MAX_FAILED_ATTEMPTS)
-                .then(|| now + chrono::Duration::minutes(LOCKOUT_MINUTES));
-            sqlx::query("UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE id = ?")
-                .bind(if locked_until.is_some() {
-                    0
-                } else {
-                    failed as i64
-                })
-                .bind(locked_until.map(fmt_time))
+            return Err(AuthError::Locked { until }.into());
+        }
+        if let (true, Some(op)) = (good, op.as_ref()) {
+            if !op.active {
+                append_in(&mut tx, self.key(), id, "auth.disabled", &detail, now).await?;
+                tx.commit().await?;
+                return Err(AuthError::Disabled(id.into()).into());
+            }
+            sqlx::query("DELETE FROM auth_failures WHERE operator_id = ? AND source = ?")
                 .bind(id)
+                .bind(source.as_str())
                 .execute(&mut *tx)
                 .await?;
-            append_in(
-                &mut tx,
-                self.key(),
-                id,
-                if locked_until.is_some() {
-                    "auth.lockout"
-                } else {
-                    "auth.fail"
-                },
-                &serde_json::json!({"operator": id, "failed": failed}),
-                now,
-            )
-            .await?;
+            append_in(&mut tx, self.key(), id, "auth.ok", &detail, now).await?;
             tx.commit().await?;
-            match locked_until {
-                Some(until) => Err(AuthError::Locked { until }.into()),
-                None => Err(AuthError::WrongPassword {
-                    remaining: MAX_FAILED_ATTEMPTS - failed,
-                }
-                .into()),
+            return Ok(Operator {
+                failed_attempts: 0,
+                locked_until: None,
+                ..op.clone()
+            });
+        }
+        // A lock that expired starts a fresh count.
+        let failed = if locked.is_some() {
+            1
+        } else {
+            failed as u32 + 1
+        };
+        let locked_until = (failed >= MAX_FAILED_ATTEMPTS)
+            .then(|| now + chrono::Duration::minutes(LOCKOUT_MINUTES));
+        sqlx::query(
+            "INSERT INTO auth_failures (operator_id, source, failed, locked_until) VALUES (?, ?, ?, ?)
+             ON CONFLICT(operator_id, source) DO UPDATE SET failed = excluded.failed,
+               locked_until = excluded.locked_until",
+        )
+        .bind(id)
+        .bind(source.as_str())
+        .bind(if locked_until.is_some() { 0 } else { failed as i64 })
+        .bind(locked_until.map(fmt_time))
+        .execute(&mut *tx)
+        .await?;
+        let what = match (&op, locked_until) {
+            (_, Some(_)) => "auth.lockout",
+            (None, None) => "auth.unknown",
+            (Some(_), None) => "auth.fail",
+        };
+        let mut detail = detail;
+        detail["failed"] = failed.into();
+        append_in(&mut tx, self.key(), id, what, &detail, now).await?;
+        tx.commit().await?;
+        match locked_until {
+            Some(until) => Err(AuthError::Locked { until }.into()),
+            None => Err(AuthError::WrongPassword {
+                remaining: MAX_FAILED_ATTEMPTS - failed,
             }
+            .into()),
         }
     }
 
-    /// A supervisor's confirmation (refunds, voids): the password must match and
-    /// the role must be supervisor.
+    /// A supervisor's confirmation (refunds, overrides): the password must match
+    /// and the role must allow approving.
     pub async fn confirm_supervisor(
         &self,
         id: &str,
         password: &str,
         now: NaiveDateTime,
     ) -> Result<Operator> {
-        let op = self.verify_password(id, password, now).await?;
-        if op.role != Role::Supervisor {
+        self.confirm_supervisor_at(id, password, AuthSource::Window, now)
+            .await
+    }
+
+    pub async fn confirm_supervisor_at(
+        &self,
+        id: &str,
+        password: &str,
+        source: AuthSource,
+        now: NaiveDateTime,
+    ) -> Result<Operator> {
+        let op = self.verify_password_at(id, password, source, now).await?;
+        if !op.role.may(Action::ApproveRefund) {
             return Err(AuthError::NotSupervisor(id.into()).into());
         }
         Ok(op)

@@ -196,12 +196,178 @@ async fn passwords_are_hashed_and_lock_out_after_five_failures() {
     l.verify_password("s1", "super-pass", t("2026-11-25 08:16:00"))
         .await
         .unwrap();
+    // An unknown id gets the same answer as a wrong password (and is counted the same).
+    let unknown = l.verify_password("nobody", "x", now).await.unwrap_err();
+    let wrong = l.verify_password("c1", "x", now).await.unwrap_err();
+    assert_eq!(unknown.code(), "wrong_password");
+    assert_eq!(unknown.message_zh(), wrong.message_zh());
+}
+
+#[tokio::test]
+async fn unknown_ids_cost_as_much_as_known_ones() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .unwrap();
+    // Both run argon2 once: the unknown id is no faster than a wrong password by
+    // more than a quarter (it was 12 ms against 64 ms).
+    let time = |id: &'static str| {
+        let l = l.clone();
+        async move {
+            let mut best = std::time::Duration::MAX;
+            for i in 0..3 {
+                let s = std::time::Instant::now();
+                let _ = l
+                    .verify_password_at(
+                        id,
+                        "x-wrong-pass",
+                        AuthSource::Cli,
+                        now + chrono::Duration::hours(i),
+                    )
+                    .await;
+                best = best.min(s.elapsed());
+            }
+            best
+        }
+    };
+    let known = time("c1").await;
+    let unknown = time("nobody").await;
+    assert!(
+        unknown * 4 >= known * 3,
+        "unknown id {unknown:?} vs known {known:?}"
+    );
+}
+
+#[tokio::test]
+async fn failures_at_the_shell_do_not_lock_the_window() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("s1", "主管", Role::Supervisor, "super-pass-9", now)
+        .await
+        .unwrap();
+    for _ in 0..MAX_FAILED_ATTEMPTS {
+        let _ = l
+            .verify_password_at("s1", "guess", AuthSource::Cli, now)
+            .await;
+    }
     assert_eq!(
-        l.verify_password("nobody", "x", now)
+        l.verify_password_at("s1", "super-pass-9", AuthSource::Cli, now)
             .await
             .unwrap_err()
             .code(),
-        "unknown_operator"
+        "locked"
+    );
+    // The supervisor still signs in at the counter's window.
+    l.verify_password_at("s1", "super-pass-9", AuthSource::Window, now)
+        .await
+        .unwrap();
+    let ops = l.operators().await.unwrap();
+    assert!(
+        ops[0].locked_until.is_some(),
+        "the lock shows in the account list"
+    );
+}
+
+#[tokio::test]
+async fn sessions_last_one_shift_and_end_at_logout() {
+    let (dir, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "收银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.open_session("c1", "wrong-pass-1", AuthSource::Cli, now)
+            .await
+            .unwrap_err()
+            .code(),
+        "wrong_password"
+    );
+    let (token, s) = l
+        .open_session("c1", "mei-tian-8-dian", AuthSource::Cli, now)
+        .await
+        .unwrap();
+    assert_eq!(s.operator.id, "c1");
+    assert_eq!(
+        l.session(&token, now).await.unwrap().operator.role,
+        Role::Cashier
+    );
+    // The token is not in the file.
+    let bytes = std::fs::read(dir.path().join("ledger.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("ledger.db-wal")).unwrap_or_default();
+    let needle = token.as_bytes();
+    for b in [&bytes, &wal] {
+        assert!(!b.windows(needle.len()).any(|w| w == needle));
+    }
+    let later = now + chrono::Duration::hours(SESSION_HOURS);
+    assert_eq!(
+        l.session(&token, later).await.unwrap_err().code(),
+        "no_session"
+    );
+    assert_eq!(
+        l.session("ybs1.forged", now).await.unwrap_err().code(),
+        "no_session"
+    );
+    l.end_session(&token, now).await.unwrap();
+    assert_eq!(
+        l.session(&token, now).await.unwrap_err().code(),
+        "no_session"
+    );
+}
+
+#[tokio::test]
+async fn only_the_first_account_is_made_without_anyone_signed_in() {
+    let (_d, l, _) = fresh().await;
+    let now = t("2026-11-25 08:00:00");
+    assert_eq!(
+        l.add_operator(None, "c1", "收银", Role::Cashier, "mei-tian-8-dian", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation"
+    );
+    let sup = l
+        .add_operator(None, "s1", "主管", Role::Supervisor, "super-pass-9", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.add_operator(None, "s2", "x", Role::Supervisor, "super-pass-9", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "no_session"
+    );
+    let cashier = l
+        .add_operator(
+            Some(&sup),
+            "c1",
+            "收银",
+            Role::Cashier,
+            "mei-tian-8-dian",
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        l.add_operator(
+            Some(&cashier),
+            "s9",
+            "x",
+            Role::Supervisor,
+            "super-pass-9",
+            now
+        )
+        .await
+        .unwrap_err()
+        .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        l.add_operator(Some(&sup), "a1", "信息科", Role::Admin, "super-pass-9", now)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
     );
 }
 

@@ -20,6 +20,8 @@ pub struct AppInfo {
 pub enum Role {
     Cashier,
     Supervisor,
+    Finance,
+    Admin,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -67,6 +67,7 @@ pub fn run() {
             match tauri::async_runtime::block_on(AppState::start()) {
                 Ok(state) => {
                     app.manage(state);
+                    commands::session::forward_events(app.handle().clone());
                     scanner::start(app.handle().clone());
                 }
                 Err(e) => {

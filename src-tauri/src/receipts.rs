@@ -50,11 +50,10 @@ pub(crate) async fn print(state: &AppState, key: &str, reprint: bool) -> anyhow:
     std::fs::write(&path, pdf)?;
     let printer = state.config().printer.clone();
     let op = state
-        .session
-        .lock()
+        .counter
+        .signed()
         .await
-        .as_ref()
-        .map(|s| s.operator_id.clone())
+        .map(|s| s.id)
         .unwrap_or_default();
     let result = tokio::task::spawn_blocking({
         let path = path.clone();

@@ -3,10 +3,8 @@
 
 use std::path::PathBuf;
 
-use tokio::sync::Mutex;
-
 use crate::config::AppConfig;
-use crate::dto::{AppInfo, SessionInfo};
+use crate::dto::AppInfo;
 
 pub struct AppState {
     config: std::sync::RwLock<AppConfig>,
@@ -16,17 +14,12 @@ pub struct AppState {
     pub center_is_demo: bool,
     pub ledger: ledger::Ledger,
     pub engine: checkout::Engine,
-    pub session: Mutex<Option<SessionInfo>>,
-    /// The checkout on the counter now (one patient at a time).
-    pub current: Mutex<Option<String>>,
+    /// The counter session: who is signed in, the patient on the counter, the replay.
+    pub counter: checkout::Counter,
     /// The camera scanner thread (restarted when the camera setting changes).
     pub scanner: std::sync::Mutex<Option<scan::Scanner>>,
     /// Codes from the camera are taken only while a cashier is signed in and no patient is open.
     pub scan_armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// The background queue replay runs once per process.
-    pub queue_loop: std::sync::atomic::AtomicBool,
-    /// The last end-of-day result shown, for the report file.
-    pub last_reconcile: Mutex<Option<checkout::DayReport>>,
 }
 
 impl AppState {
@@ -81,13 +74,10 @@ impl AppState {
             center_url,
             center_is_demo,
             ledger,
+            counter: checkout::Counter::new(engine.clone(), ledger::AuthSource::Window),
             engine,
-            session: Mutex::new(None),
-            current: Mutex::new(None),
             scanner: std::sync::Mutex::new(None),
             scan_armed: Default::default(),
-            queue_loop: Default::default(),
-            last_reconcile: Default::default(),
         })
     }
 

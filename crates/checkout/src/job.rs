@@ -17,8 +17,14 @@ pub enum Job {
         psn_no: String,
         insuplc: String,
     },
-    /// End the operator's day at the center (9002).
-    SignOut { sign_no: String },
+    /// End an operator's day at the center (9002) — sent as that operator, whoever
+    /// is signed in when it is replayed (the sign_no is theirs). Items queued before
+    /// the operator was recorded have empty ids and are sent as the one replaying.
+    SignOut {
+        sign_no: String,
+        operator_id: String,
+        operator_name: String,
+    },
 }
 
 impl Job {
@@ -39,7 +45,13 @@ impl Job {
                 psn_no,
                 insuplc,
             } => json!({"omsgid": omsgid, "oinfno": oinfno, "psn_no": psn_no, "insuplc": insuplc}),
-            Job::SignOut { sign_no } => json!({"sign_no": sign_no}),
+            Job::SignOut {
+                sign_no,
+                operator_id,
+                operator_name,
+            } => {
+                json!({"sign_no": sign_no, "operator_id": operator_id, "operator_name": operator_name})
+            }
         }
     }
 
@@ -63,6 +75,8 @@ impl Job {
             },
             "signout" => Job::SignOut {
                 sign_no: s("sign_no"),
+                operator_id: s("operator_id"),
+                operator_name: s("operator_name"),
             },
             other => return Err(format!("未知的队列项类型 {other}")),
         })
@@ -87,6 +101,8 @@ mod tests {
             },
             Job::SignOut {
                 sign_no: "s".into(),
+                operator_id: "C001".into(),
+                operator_name: "甲".into(),
             },
         ] {
             let item = OutboxItem {

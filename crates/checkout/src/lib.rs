@@ -12,6 +12,7 @@
 //!   in order, each item once, and turns differences into adjustments.
 
 mod code;
+pub mod counter;
 mod day;
 mod flow;
 mod job;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use code::ErrorCode;
+pub use counter::{Counter, CounterEvent, Signed};
 pub use day::{DayCounts, DayReport, GroupResult};
 pub use flow::Pay;
 pub use job::Job;
@@ -63,6 +65,8 @@ pub struct EngineConfig {
     pub dept_name: String,
     pub connect_timeout: std::time::Duration,
     pub read_timeout: std::time::Duration,
+    /// Where approvers type their passwords (lock-outs are counted per source).
+    pub auth_source: ledger::AuthSource,
 }
 
 impl EngineConfig {
@@ -81,6 +85,7 @@ impl EngineConfig {
             dept_name: "门诊收费处".into(),
             connect_timeout: std::time::Duration::from_secs(3),
             read_timeout: std::time::Duration::from_secs(15),
+            auth_source: ledger::AuthSource::Window,
         }
     }
 }
@@ -151,6 +156,25 @@ impl From<ledger::Error> for CheckoutError {
                     "请稍候，处理完成后再操作",
                 )
                 .with_detail(e.to_string())
+            }
+            ledger::Error::Auth(a) => {
+                let (kind, action) = match a {
+                    ledger::AuthError::NoSession => (
+                        ErrorCode::NotSignedIn,
+                        "请先登录（yibao login）或在收银台签到",
+                    ),
+                    ledger::AuthError::Forbidden { .. } | ledger::AuthError::NotSupervisor(_) => {
+                        (ErrorCode::Forbidden, "请由有权限的人员操作")
+                    }
+                    ledger::AuthError::Locked { .. } => {
+                        (ErrorCode::Auth, "请稍后再试，或请主管协助")
+                    }
+                    _ => (ErrorCode::Auth, "请重新输入；忘记密码请联系主管重置"),
+                };
+                return CheckoutError::new(kind, a.message_zh(), action);
+            }
+            ledger::Error::Invalid(m) => {
+                return CheckoutError::new(ErrorCode::Validation, m.clone(), "请检查输入后重试")
             }
             ledger::Error::NoCounterNo => {
                 return CheckoutError::new(

@@ -166,11 +166,40 @@ impl Engine {
         r
     }
 
+    /// Send the queued 9002 sign-outs now (at sign-out), and nothing else: the other
+    /// items wait for the replay of whoever signs in next.
+    pub async fn send_sign_outs(&self, op: &Operator) -> Result<SyncReport> {
+        let holder = format!("{}-{}", op.id, uuid::Uuid::new_v4());
+        let now = self.now();
+        if !self
+            .ledger
+            .acquire_outbox_lease(&holder, now, now + Duration::minutes(5))
+            .await?
+        {
+            return Ok(SyncReport::default());
+        }
+        let r = self.sync_filtered(op, true, Some("signout")).await;
+        self.ledger.release_outbox_lease(&holder).await?;
+        r
+    }
+
     async fn sync_inner(&self, op: &Operator, force: bool) -> Result<SyncReport> {
+        self.sync_filtered(op, force, None).await
+    }
+
+    async fn sync_filtered(
+        &self,
+        op: &Operator,
+        force: bool,
+        only: Option<&str>,
+    ) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let now_text = self.now().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
         for item in self.ledger.outbox(false).await? {
             if !matches!(item.state, ledger::OutboxState::Queued) {
+                continue;
+            }
+            if only.is_some_and(|k| item.kind != k) {
                 continue;
             }
             if !force && item.next_attempt_at > now_text {
@@ -256,14 +285,26 @@ impl Engine {
                 }
                 Ok(json!({"reversed": omsgid}))
             }
-            Job::SignOut { sign_no } => {
+            Job::SignOut {
+                sign_no,
+                operator_id,
+                operator_name,
+            } => {
+                let whose = if operator_id.is_empty() {
+                    op.clone()
+                } else {
+                    Operator {
+                        id: operator_id,
+                        name: operator_name,
+                    }
+                };
                 let r = self
                     .call_ok(
-                        op,
+                        &whose,
                         None,
                         "",
                         Infno::SignOut,
-                        nhsa::inputs::sign_out(&sign_no, &op.id),
+                        nhsa::inputs::sign_out(&sign_no, &whose.id),
                     )
                     .await?;
                 Ok(r.output)
@@ -370,8 +411,12 @@ impl Engine {
             return Ok(());
         }
         self.ledger.record_sign_out(&op.id, now.date(), now).await?;
-        self.enqueue(op, &Job::SignOut { sign_no: s.sign_no }, None)
-            .await?;
+        let job = Job::SignOut {
+            sign_no: s.sign_no,
+            operator_id: op.id.clone(),
+            operator_name: op.name.clone(),
+        };
+        self.enqueue(op, &job, None).await?;
         Ok(())
     }
 

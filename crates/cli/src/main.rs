@@ -47,6 +47,10 @@ enum Cmd {
     Audit(cmd::audit::Args),
     /// Cashier accounts.
     User(cmd::audit::UserArgs),
+    /// Sign in for a shift: the password on standard input, a session token on standard output.
+    Login(cmd::session::LoginArgs),
+    /// End a session.
+    Logout(cmd::session::LogoutArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,9 +75,15 @@ fn main() -> ExitCode {
         Cmd::Refund(a) => cmd::checkout::run_refund(a),
         Cmd::Audit(a) => cmd::audit::run(a),
         Cmd::User(a) => cmd::audit::run_user(a),
+        Cmd::Login(a) => cmd::session::run_login(a),
+        Cmd::Logout(a) => cmd::session::run_logout(a),
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<cmd::session::Denied>().is_some() => {
+            eprintln!("yibao: {e:#}");
+            ExitCode::from(cmd::session::UNAUTHORIZED)
+        }
         Err(e) => {
             eprintln!("yibao: {e:#}");
             ExitCode::from(1)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod common;
-use common::{add_users, ok_json, yibao, Sim, BILL, STAFF};
+use common::{add_users, ok_json, yibao_as, Sim, BILL, STAFF};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start(
@@ -37,11 +37,11 @@ fn person(s: &Sim) -> Value {
 }
 
 fn add_cashier(db: &std::path::Path) {
-    add_users(db, &STAFF[1..]);
+    add_users(db, STAFF);
 }
 
 fn checkout(s: &Sim, db: &std::path::Path, qr: &str, timeout: u64) -> Child {
-    yibao()
+    yibao_as(db, "C001")
         .args([
             "checkout",
             "--center",
@@ -66,7 +66,7 @@ fn checkout(s: &Sim, db: &std::path::Path, qr: &str, timeout: u64) -> Child {
 }
 
 fn recover(s: &Sim, db: &std::path::Path) -> Value {
-    let out = yibao()
+    let out = yibao_as(db, "C001")
         .args(["recover", "--center", &s.url, "--db"])
         .arg(db)
         .output()

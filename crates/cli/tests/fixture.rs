@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 mod common;
-use common::{json_of, ok_json, yibao, Sim, BILL};
+use common::{json_of, ok_json, yibao, yibao_as, Sim, BILL};
 
 #[test]
 fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
@@ -25,9 +25,11 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
         2,
         "the center holds both: the paid one and the one whose answer was lost"
     );
+    // Its accounts (S001, C001) carry over, passwords and all: C001 signs in.
+    std::fs::write(db.with_extension("staff"), "").unwrap();
     // The old ledger had no counter number (terminal 0): it is given one, then recovers.
     let r = ok_json(
-        &yibao()
+        &yibao_as(&db, "C001")
             .args(["recover", "--center", &s.url, "--terminal", "3", "--db"])
             .arg(&db)
             .output()
@@ -42,7 +44,7 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
     assert_eq!(valid.len(), 1);
     // The same patient settles again, and a new one too; the old checkout's records read.
     for certno in ["440306199207080026", "440303197811230037"] {
-        let out = yibao()
+        let out = yibao_as(&db, "C001")
             .args([
                 "checkout",
                 "--center",

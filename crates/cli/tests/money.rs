@@ -5,7 +5,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{add_users, json_of, yibao, Sim, BILL, STAFF};
+use common::{add_users, json_of, yibao, yibao_as, Sim, BILL, STAFF};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start("127.0.0.1:0", &dir.join("sim.db"), &[])
@@ -17,7 +17,7 @@ fn sqlite(db: &std::path::Path, sql: &str) -> String {
 }
 
 fn checkout(s: &Sim, db: &std::path::Path, bill: &str, extra: &[&str]) -> std::process::Output {
-    yibao()
+    yibao_as(db, "C001")
         .args(["checkout", "--center", &s.url, "--operator", "C001"])
         .args([
             "--qr",
@@ -213,7 +213,7 @@ fn a_partial_refund_names_bad_line_numbers_and_never_bills_a_line_twice() {
     );
     let setl = json_of(&out)["setl_id"].as_str().unwrap().to_string();
     for (keep, says) in [("0,0", "两次"), ("0,9", "没有第 9 行")] {
-        let mut c = yibao()
+        let mut c = yibao_as(&db, "C001")
             .args([
                 "refund",
                 "--center",
@@ -255,8 +255,10 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
     let dir = tempfile::tempdir().unwrap();
     let s = sim(dir.path());
     let db = dir.path().join("ledger.db");
+    let tok = common::session(&db, "C001");
     s.fault(r#"{"infno": "2207", "mode": "hang_after", "delay_ms": 2500}"#);
     let live = yibao()
+        .env("YIBAO_SESSION", &tok)
         .args(["checkout", "--center", &s.url, "--operator", "C001"])
         .args([
             "--qr",
@@ -280,6 +282,7 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let rec = yibao()
+        .env("YIBAO_SESSION", &tok)
         .args(["recover", "--center", &s.url, "--db"])
         .arg(&db)
         .output()
@@ -297,6 +300,7 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
         String::from_utf8_lossy(&out.stderr)
     );
     let rec = yibao()
+        .env("YIBAO_SESSION", &tok)
         .args(["recover", "--center", &s.url, "--db"])
         .arg(&db)
         .output()
@@ -392,7 +396,7 @@ fn no_name_or_id_number_is_stored_in_clear() {
     ];
     let mut setl = String::new();
     for (certno, _) in people {
-        let out = yibao()
+        let out = yibao_as(&db, "C001")
             .args([
                 "checkout",
                 "--center",
@@ -422,7 +426,7 @@ fn no_name_or_id_number_is_stored_in_clear() {
         .status()
         .unwrap();
     assert!(st.success());
-    let mut c = yibao()
+    let mut c = yibao_as(&db, "C001")
         .args([
             "refund",
             "--center",
@@ -445,7 +449,7 @@ fn no_name_or_id_number_is_stored_in_clear() {
         .unwrap();
     assert!(c.wait().unwrap().success());
     let csv = dir.path().join("day.csv");
-    let _ = yibao()
+    let _ = yibao_as(&db, "C001")
         .args(["reconcile", "--center", &s.url, "--csv"])
         .arg(&csv)
         .arg("--db")

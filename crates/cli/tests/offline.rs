@@ -4,7 +4,7 @@
 use std::process::Command;
 
 mod common;
-use common::{checkout_cash, checkout_offline, free_port, json_of, yibao, Sim};
+use common::{checkout_cash, checkout_offline, free_port, json_of, yibao, yibao_as, Sim};
 
 fn sim_at(port: u16, db: &std::path::Path) -> Sim {
     Sim::start(&format!("127.0.0.1:{port}"), db, &[])
@@ -42,7 +42,7 @@ fn offline_checkouts_queue_and_replay_exactly_once() {
         ids.push(v["outbox_id"].as_str().unwrap().to_string());
     }
     // Sync while still down: deferred, nothing lost.
-    let out = yibao()
+    let out = yibao_as(&db, "C001")
         .args(["queue", "sync", "--center", &url, "--db"])
         .arg(&db)
         .output()
@@ -75,7 +75,7 @@ fn offline_checkouts_queue_and_replay_exactly_once() {
     let _sim = sim_at(port, &dir.path().join("sim.db"));
     // `queue sync` is the cashier's retry: it does not wait for the backoff. Both replay, in order.
     let r = json_of(
-        &yibao()
+        &yibao_as(&db, "C001")
             .args(["queue", "sync", "--center", &url, "--db"])
             .arg(&db)
             .output()
@@ -89,7 +89,7 @@ fn offline_checkouts_queue_and_replay_exactly_once() {
     assert_eq!(adj[0][1], "-320.00");
     // Exactly once: another sync does nothing.
     let again = json_of(
-        &yibao()
+        &yibao_as(&db, "C001")
             .args(["queue", "sync", "--center", &url, "--db"])
             .arg(&db)
             .output()
@@ -167,7 +167,7 @@ fn the_day_reconciles_with_the_center_and_the_drawer() {
         checkout_cash(&url, &db, &["--given", "500", "--qr", certno]);
     }
     // Employee pays 34.00 cash, the low-balance employee 341.50 (354 − 69.30 fund − 12.50 account... as the center says).
-    let r = yibao()
+    let r = yibao_as(&db, "C001")
         .args(["reconcile", "--center", &url, "--float", "200", "--db"])
         .arg(&db)
         .output()
@@ -179,7 +179,7 @@ fn the_day_reconciles_with_the_center_and_the_drawer() {
     // The drawer counted 10 yuan short; the report for finance goes to a CSV file too.
     let short = money::Fen::parse(&expected).unwrap() - money::Fen::yuan(10);
     let csv = db.with_file_name("day.csv");
-    let r = yibao()
+    let r = yibao_as(&db, "C001")
         .args([
             "reconcile",
             "--center",

@@ -13,7 +13,7 @@ pub async fn catalog_search(
     state: State<'_, AppState>,
     query: String,
 ) -> AppResult<Vec<CatalogItemView>> {
-    require_session(&state).await?;
+    require(&state, ledger::Action::Checkout).await?;
     Ok(state
         .engine
         .cfg
@@ -35,8 +35,8 @@ async fn edit_lines(
     state: &AppState,
     f: impl FnOnce(&mut Vec<billing::BillLine>) -> AppResult<()>,
 ) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(state).await?);
-    let id = current(state, &op).await?;
+    let op = op_of(&require(state, ledger::Action::Checkout).await?);
+    let id = current(state).await?;
     let mut lines = state.engine.lines(&id).await.map_err(checkout_error)?;
     f(&mut lines)?;
     state

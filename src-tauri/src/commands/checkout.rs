@@ -11,8 +11,8 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn checkout_view(state: State<'_, AppState>) -> AppResult<CheckoutView> {
-    require_session(&state).await?;
-    let id = state.current.lock().await.clone();
+    require(&state, ledger::Action::Checkout).await?;
+    let id = state.counter.current().await;
     match id {
         Some(id) => show(&state, &id).await,
         None => Ok(idle_view()),
@@ -36,7 +36,7 @@ pub async fn checkout_scanned(
     state: State<'_, AppState>,
     text: String,
 ) -> AppResult<()> {
-    require_session(&state).await?;
+    require(&state, ledger::Action::Checkout).await?;
     use tauri::Emitter;
     match resolve_qr(&state, text).await {
         Ok(v) => {
@@ -51,8 +51,8 @@ pub async fn checkout_scanned(
 
 /// A code from the camera or a scanner: resolve it for the open (or a new) checkout.
 pub(crate) async fn resolve_qr(state: &AppState, text: String) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(state).await?);
-    let id = current(state, &op).await?;
+    let op = op_of(&require(state, ledger::Action::Checkout).await?);
+    let id = current(state).await?;
     if let Err(e) = state.engine.resolve_qr(&op, &id, &text).await {
         // Nothing was resolved: the counter waits for the (next) code again.
         if state
@@ -75,8 +75,8 @@ pub async fn checkout_resolve_id(
     cert_no: String,
     name: String,
 ) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(&state).await?);
-    let id = current(&state, &op).await?;
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
+    let id = current(&state).await?;
     state
         .engine
         .resolve_id(&op, &id, &cert_no, &name)
@@ -90,8 +90,8 @@ pub async fn checkout_presettle(
     state: State<'_, AppState>,
     acct_used: bool,
 ) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(&state).await?);
-    let id = current(&state, &op).await?;
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
+    let id = current(&state).await?;
     state
         .engine
         .presettle(&op, &id, acct_used)
@@ -102,8 +102,8 @@ pub async fn checkout_presettle(
 
 #[tauri::command]
 pub async fn checkout_settle(state: State<'_, AppState>) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(&state).await?);
-    let id = current(&state, &op).await?;
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
+    let id = current(&state).await?;
     let v = state
         .engine
         .settle(&op, &id)
@@ -134,8 +134,8 @@ pub async fn checkout_pay_card(
 }
 
 async fn pay(state: &AppState, p: ::checkout::Pay) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(state).await?);
-    let id = current(state, &op).await?;
+    let op = op_of(&require(state, ledger::Action::Checkout).await?);
+    let id = current(state).await?;
     state
         .engine
         .pay(&op, &id, p)
@@ -153,8 +153,8 @@ pub async fn checkout_offline(
     name: String,
     given: String,
 ) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(&state).await?);
-    let id = current(&state, &op).await?;
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
+    let id = current(&state).await?;
     let given = Fen::parse(given.trim()).map_err(|_| AppError::validation("实收金额格式不对。"))?;
     state
         .engine
@@ -166,25 +166,7 @@ pub async fn checkout_offline(
 
 #[tauri::command]
 pub async fn checkout_reset(state: State<'_, AppState>) -> AppResult<CheckoutView> {
-    require_session(&state).await?;
-    let mut cur = state.current.lock().await;
-    if let Some(id) = cur.clone() {
-        let v = state.engine.view(&id).await.map_err(checkout_error)?;
-        if matches!(
-            v.state,
-            CheckoutState::Settled
-                | CheckoutState::Settling
-                | CheckoutState::Held
-                | CheckoutState::Refunding
-        ) {
-            return Err(AppError::new(
-                ::checkout::ErrorCode::Validation,
-                "本笔已结算（或结算结果未知），不能直接放弃。",
-                "请先收取个人现金部分；结算结果未知时等待自动冲正。",
-            ));
-        }
-    }
-    *cur = None;
+    state.counter.reset().await.map_err(checkout_error)?;
     state.arm_scanner(true);
     Ok(idle_view())
 }
@@ -196,7 +178,7 @@ pub async fn checkout_refund(
     supervisor_id: String,
     supervisor_password: String,
 ) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(&state).await?);
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     let s = settlement_of(&state, &setl_id).await?;
     state
         .engine
@@ -221,10 +203,13 @@ pub async fn checkout_partial_refund(
     supervisor_id: String,
     supervisor_password: String,
 ) -> AppResult<CheckoutView> {
-    let op = op_of(&require_session(&state).await?);
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     let s = settlement_of(&state, &setl_id).await?;
-    let mut cur = state.current.lock().await;
-    ensure_counter_free(&state, &cur, "再办理部分退费").await?;
+    state
+        .counter
+        .ensure_free("再办理部分退费")
+        .await
+        .map_err(checkout_error)?;
     let v = state
         .engine
         .partial_refund(
@@ -237,9 +222,12 @@ pub async fn checkout_partial_refund(
         .await
         .map_err(checkout_error)?;
     crate::printing::after_refund(&state, &s.checkout_id).await;
-    *cur = Some(v.id.clone());
+    state
+        .counter
+        .put_on_counter(&v.id, "再办理部分退费")
+        .await
+        .map_err(checkout_error)?;
     state.arm_scanner(false);
-    drop(cur);
     if v.state == CheckoutState::Done {
         crate::printing::after_done(&state, &v.id).await;
     }

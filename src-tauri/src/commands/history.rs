@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryItemView>> {
-    require_session(&state).await?;
+    require(&state, ledger::Action::Checkout).await?;
     let states = [
         CheckoutState::Done,
         CheckoutState::Settled,
@@ -77,9 +77,7 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
                 r.state.as_str().into()
             },
             print_state,
-            refundable: ::checkout::machine::transition(r.state, ::checkout::Event::RefundSent)
-                .is_ok()
-                && r.setl_id.is_some(),
+            refundable: ::checkout::counter::refundable(r.state, r.mode, r.setl_id.is_some()),
             print_status,
             lines: v
                 .lines
@@ -94,7 +92,7 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
 /// Print a receipt again, marked 补打 (no money moves).
 #[tauri::command]
 pub async fn history_reprint(state: State<'_, AppState>, setl_id: String) -> AppResult<String> {
-    require_session(&state).await?;
+    require(&state, ledger::Action::Checkout).await?;
     if state
         .ledger
         .receipt_json(&setl_id)
@@ -137,23 +135,12 @@ pub async fn history_resume(
     state: State<'_, AppState>,
     checkout_id: String,
 ) -> AppResult<CheckoutView> {
-    require_session(&state).await?;
-    let mut cur = state.current.lock().await;
-    if cur.as_deref() != Some(checkout_id.as_str()) {
-        ensure_counter_free(&state, &cur, "再继续这一笔").await?;
-    }
-    let v = state
-        .engine
-        .view(&checkout_id)
+    require(&state, ledger::Action::Checkout).await?;
+    state
+        .counter
+        .resume(&checkout_id)
         .await
         .map_err(checkout_error)?;
-    if !matches!(
-        v.state,
-        CheckoutState::Settled | CheckoutState::Settling | CheckoutState::Held
-    ) {
-        return Err(AppError::validation("这一笔不需要继续收款。"));
-    }
-    *cur = Some(checkout_id.clone());
     state.arm_scanner(false);
     show(&state, &checkout_id).await
 }

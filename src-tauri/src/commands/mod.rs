@@ -10,8 +10,6 @@ pub mod session;
 pub mod settings;
 pub mod view;
 
-use ::checkout::CheckoutState;
-
 use crate::dto::{CheckoutView, Role, SessionInfo};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -34,50 +32,19 @@ pub(crate) fn checkout_error(e: ::checkout::CheckoutError) -> AppError {
 }
 
 /// The current checkout id, starting one when there is none.
-pub(crate) async fn current(state: &AppState, op: &::checkout::Operator) -> AppResult<String> {
-    let mut cur = state.current.lock().await;
-    if let Some(id) = cur.clone() {
-        return Ok(id);
-    }
-    let v = state.engine.start(op).await.map_err(checkout_error)?;
-    *cur = Some(v.id.clone());
+pub(crate) async fn current(state: &AppState) -> AppResult<String> {
+    let id = state
+        .counter
+        .current_or_start()
+        .await
+        .map_err(checkout_error)?;
     state.arm_scanner(false);
-    Ok(v.id)
+    Ok(id)
 }
 
 pub(crate) async fn show(state: &AppState, id: &str) -> AppResult<CheckoutView> {
     let v = state.engine.view(id).await.map_err(checkout_error)?;
     Ok(to_dto(v, state.config().mask_patient_name))
-}
-
-/// Partial refund: cancel the whole settlement (supervisor) and re-settle the
-/// lines the patient keeps as a new checkout, which becomes the current one
-/// (its cash part is collected as usual).
-/// Refuse to put another checkout on the counter while a patient is in progress there.
-pub(crate) async fn ensure_counter_free(
-    state: &AppState,
-    current: &Option<String>,
-    then: &str,
-) -> AppResult<()> {
-    let Some(id) = current else {
-        return Ok(());
-    };
-    let v = state.engine.view(id).await.map_err(checkout_error)?;
-    if matches!(
-        v.state,
-        CheckoutState::New
-            | CheckoutState::Done
-            | CheckoutState::Refunded
-            | CheckoutState::Void
-            | CheckoutState::OfflineQueued
-    ) {
-        return Ok(());
-    }
-    Err(AppError::new(
-        ::checkout::ErrorCode::Validation,
-        "收费台上还有未完成的患者。",
-        format!("请先完成或取消当前患者，{then}。"),
-    ))
 }
 
 pub(crate) fn ledger_error(e: ledger::Error) -> AppError {
@@ -99,27 +66,37 @@ pub(crate) fn ledger_error(e: ledger::Error) -> AppError {
     AppError::new(code, e.message_zh(), action)
 }
 
-/// The signed-in operator, or `not_signed_in`.
-pub(crate) async fn require_session(state: &AppState) -> AppResult<SessionInfo> {
-    state
-        .session
-        .lock()
-        .await
-        .clone()
-        .ok_or_else(AppError::not_signed_in)
+pub(crate) fn session_info(s: &::checkout::Signed) -> SessionInfo {
+    SessionInfo {
+        operator_id: s.id.clone(),
+        name: s.name.clone(),
+        role: match s.role {
+            ledger::Role::Cashier => Role::Cashier,
+            ledger::Role::Supervisor => Role::Supervisor,
+            ledger::Role::Finance => Role::Finance,
+            ledger::Role::Admin => Role::Admin,
+        },
+    }
 }
 
-/// Settings and other guarded actions need a supervisor signed in.
-pub(crate) async fn require_supervisor(state: &AppState) -> AppResult<SessionInfo> {
-    let s = require_session(state).await?;
-    if s.role != Role::Supervisor {
-        return Err(AppError::new(
-            ::checkout::ErrorCode::Forbidden,
-            "只有主管可以执行此操作。",
-            "请主管签到后再操作。",
-        ));
-    }
-    Ok(s)
+/// The signed-in operator, if their role allows `action` (the rule is the engine's).
+pub(crate) async fn require(state: &AppState, action: ledger::Action) -> AppResult<SessionInfo> {
+    state
+        .counter
+        .require(action)
+        .await
+        .map(|s| session_info(&s))
+        .map_err(checkout_error)
+}
+
+/// Anyone signed in.
+pub(crate) async fn signed(state: &AppState) -> AppResult<SessionInfo> {
+    state
+        .counter
+        .signed()
+        .await
+        .map(|s| session_info(&s))
+        .ok_or_else(AppError::not_signed_in)
 }
 
 /// The settlement a window action names (refund, reprint), or a validation error.

@@ -44,13 +44,13 @@ async fn queue_items(state: &AppState) -> AppResult<Vec<QueueItemView>> {
 
 #[tauri::command]
 pub async fn queue_list(state: State<'_, AppState>) -> AppResult<Vec<QueueItemView>> {
-    require_session(&state).await?;
+    require(&state, ledger::Action::Checkout).await?;
     queue_items(&state).await
 }
 
 #[tauri::command]
 pub async fn queue_sync(state: State<'_, AppState>) -> AppResult<Vec<QueueItemView>> {
-    let op = op_of(&require_session(&state).await?);
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     state
         .engine
         .sync_queue(&op, true)
@@ -61,7 +61,7 @@ pub async fn queue_sync(state: State<'_, AppState>) -> AppResult<Vec<QueueItemVi
 
 #[tauri::command]
 pub async fn queue_retry(state: State<'_, AppState>, id: String) -> AppResult<Vec<QueueItemView>> {
-    let op = op_of(&require_session(&state).await?);
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     state
         .ledger
         .outbox_retry_now(&id, &op.id, state.now())
@@ -97,7 +97,7 @@ async fn adjustments(state: &AppState) -> AppResult<Vec<crate::dto::AdjustmentVi
 pub async fn adjustments_list(
     state: State<'_, AppState>,
 ) -> AppResult<Vec<crate::dto::AdjustmentView>> {
-    require_session(&state).await?;
+    require(&state, ledger::Action::Checkout).await?;
     adjustments(&state).await
 }
 
@@ -107,7 +107,7 @@ pub async fn adjustment_settle(
     state: State<'_, AppState>,
     id: i64,
 ) -> AppResult<Vec<crate::dto::AdjustmentView>> {
-    let op = op_of(&require_session(&state).await?);
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     let a = state
         .ledger
         .adjustments(true)

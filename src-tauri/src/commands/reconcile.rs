@@ -17,7 +17,7 @@ pub async fn reconcile_day(
     cash_counted: String,
     card_terminal: String,
 ) -> AppResult<crate::dto::ReconcileView> {
-    let op = op_of(&require_session(&state).await?);
+    let op = op_of(&require(&state, ledger::Action::Reconcile).await?);
     let amount = |s: &str, what: &str| -> AppResult<Option<Fen>> {
         let s = s.trim();
         if s.is_empty() {
@@ -78,7 +78,7 @@ pub async fn reconcile_day(
             .map(|a| a.reason.clone())
             .collect(),
     };
-    *state.last_reconcile.lock().await = Some(r);
+    state.counter.set_last_report(r).await;
     Ok(v)
 }
 
@@ -86,8 +86,8 @@ pub async fn reconcile_day(
 /// `<data dir>/reports/`; returns the file's path.
 #[tauri::command]
 pub async fn reconcile_export(state: State<'_, AppState>) -> AppResult<String> {
-    let s = require_session(&state).await?;
-    let Some(r) = state.last_reconcile.lock().await.clone() else {
+    let s = require(&state, ledger::Action::Reconcile).await?;
+    let Some(r) = state.counter.last_report().await else {
         return Err(AppError::new(
             ::checkout::ErrorCode::Validation,
             "还没有对账结果可以导出。",

@@ -45,7 +45,7 @@ pub(crate) fn settings_view(state: &AppState) -> SettingsView {
 
 #[tauri::command]
 pub async fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
-    super::require_session(&state).await?;
+    super::signed(&state).await?;
     Ok(tokio::task::block_in_place(|| settings_view(&state)))
 }
 
@@ -55,7 +55,7 @@ pub async fn settings_save(
     state: State<'_, AppState>,
     config: AppConfig,
 ) -> AppResult<SettingsView> {
-    super::require_supervisor(&state).await?;
+    super::require(&state, ledger::Action::Settings).await?;
     if let Some(url) = &config.center_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(AppError::validation(
@@ -97,7 +97,7 @@ pub async fn settings_save(
 /// A test page: the sample receipt, marked as such, on the chosen printer.
 #[tauri::command]
 pub async fn settings_print_test_page(state: State<'_, AppState>) -> AppResult<String> {
-    super::require_session(&state).await?;
+    super::signed(&state).await?;
     let mut r = receipt::sample();
     r.institution = format!("{}（打印测试页）", state.config().fixmedins_name);
     let pdf = receipt::render_pdf(&r, receipt::Layout::Roll80).map_err(AppError::system)?;

@@ -96,6 +96,10 @@ impl App {
             &native_port.to_string(),
         ])
         .env("YIBAO_DATA_DIR", data_dir.path())
+        // The webview's own storage (the chosen language, …) per test, not per machine:
+        // one test's English must not leak into the next.
+        .env("XDG_DATA_HOME", data_dir.path().join("xdg-data"))
+        .env("XDG_CACHE_HOME", data_dir.path().join("xdg-cache"))
         // The counter's number (docs/domain.md §10): a test may override it through `env`.
         .env("YIBAO_COUNTER_NO", "1")
         .stdout(Stdio::null())
@@ -502,8 +506,42 @@ impl Drop for Sim {
 
 /// `yibao user add` on a data directory before the app starts.
 pub fn add_user(data_dir: &Path, id: &str, name: &str, role: &str, password: &str) -> Result<()> {
+    // Accounts are made by an authorised account (the first one of an empty ledger
+    // excepted): the tests' accounts are made by an admin the harness sets up first.
+    let marker = data_dir.join("ledger.db.e2e-admin");
+    let session = if marker.exists() {
+        Some(login(data_dir, "E2EADMIN", ADMIN_PASSWORD)?)
+    } else {
+        run_user_add(
+            data_dir,
+            "E2EADMIN",
+            "信息科",
+            "admin",
+            ADMIN_PASSWORD,
+            None,
+        )?;
+        std::fs::write(&marker, "")?;
+        Some(login(data_dir, "E2EADMIN", ADMIN_PASSWORD)?)
+    };
+    run_user_add(data_dir, id, name, role, password, session.as_deref())
+}
+
+const ADMIN_PASSWORD: &str = "e2e-admin-pass-1";
+
+fn run_user_add(
+    data_dir: &Path,
+    id: &str,
+    name: &str,
+    role: &str,
+    password: &str,
+    session: Option<&str>,
+) -> Result<()> {
     use std::io::Write;
-    let mut child = Command::new(yibao_binary())
+    let mut cmd = Command::new(yibao_binary());
+    if let Some(t) = session {
+        cmd.env("YIBAO_SESSION", t);
+    }
+    let mut child = cmd
         .args(["user", "add", "--db"])
         .arg(data_dir.join("ledger.db"))
         .args([
@@ -527,6 +565,27 @@ pub fn add_user(data_dir: &Path, id: &str, name: &str, role: &str, password: &st
         bail!("yibao user add {id} failed: {st}");
     }
     Ok(())
+}
+
+/// `yibao login`: a session token for `id`.
+pub fn login(data_dir: &Path, id: &str, password: &str) -> Result<String> {
+    use std::io::Write;
+    let mut child = Command::new(yibao_binary())
+        .args(["login", "--operator", id, "--db"])
+        .arg(data_dir.join("ledger.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!("yibao login {id} failed: {}", out.status);
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
 }
 
 /// One window at a time: the tests of this binary share the display and the 2 cores, so

@@ -209,7 +209,7 @@ impl Engine {
         password: &str,
     ) -> Result<ledger::Operator> {
         self.ledger
-            .confirm_supervisor(id, password, self.now())
+            .confirm_supervisor_at(id, password, self.cfg.auth_source, self.now())
             .await
             .map_err(|e| match e {
                 ledger::Error::Auth(a) => CheckoutError::new(

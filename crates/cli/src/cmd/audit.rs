@@ -93,15 +93,24 @@ enum UserCmd {
         id: String,
         #[arg(long)]
         name: String,
-        /// cashier or supervisor
-        #[arg(long, value_parser = ["cashier", "supervisor"])]
+        /// cashier, supervisor, finance or admin
+        #[arg(long, value_parser = ["cashier", "supervisor", "finance", "admin"])]
         role: String,
         /// Read the password from standard input (first line). Required: passwords are never arguments.
         #[arg(long)]
         password_stdin: bool,
+        /// The session of the supervisor (or admin) adding the account (`yibao login`);
+        /// only the first account of an empty ledger is made without one.
+        #[arg(long, env = "YIBAO_SESSION", hide_env_values = true)]
+        session: Option<String>,
     },
-    /// List accounts as JSON.
-    List(DbArgs),
+    /// List accounts as JSON (a supervisor's or admin's session).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, env = "YIBAO_SESSION", hide_env_values = true)]
+        session: Option<String>,
+    },
     /// Check a password (read from stdin); exit 0 when it matches.
     Check {
         #[command(flatten)]
@@ -117,7 +126,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn read_password() -> anyhow::Result<String> {
+pub fn read_password() -> anyhow::Result<String> {
     let mut s = String::new();
     std::io::stdin()
         .read_to_string(&mut s)
@@ -171,6 +180,7 @@ pub fn run_user(a: UserArgs) -> anyhow::Result<ExitCode> {
                 name,
                 role,
                 password_stdin,
+                session,
             } => {
                 anyhow::ensure!(
                     password_stdin,
@@ -178,22 +188,54 @@ pub fn run_user(a: UserArgs) -> anyhow::Result<ExitCode> {
                 );
                 let pw = read_password()?;
                 let l = open_ledger(&db.db, Some(&db.key_path())).await?;
-                let op = l
-                    .create_operator(&id, &name, Role::parse(&role)?, &pw, now)
-                    .await?;
+                let r = async {
+                    let by = match session.as_deref() {
+                        Some(_) => Some(
+                            super::session::authenticate(
+                                &l,
+                                session.as_deref(),
+                                None,
+                                ledger::Action::ManageUsers,
+                            )
+                            .await?,
+                        ),
+                        None => None,
+                    };
+                    match l
+                        .add_operator(by.as_ref(), &id, &name, Role::parse(&role)?, &pw, now)
+                        .await
+                    {
+                        Err(ledger::Error::Auth(e)) => {
+                            Err(anyhow::Error::new(super::session::Denied(e.message_zh())))
+                        }
+                        other => Ok(other?),
+                    }
+                }
+                .await;
                 l.close().await;
+                let op = r?;
                 println!("{}", serde_json::to_string(&op)?);
                 Ok(ExitCode::SUCCESS)
             }
-            UserCmd::List(db) => {
+            UserCmd::List { db, session } => {
                 let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;
+                super::session::authenticate(
+                    &l,
+                    session.as_deref(),
+                    None,
+                    ledger::Action::ManageUsers,
+                )
+                .await?;
                 println!("{}", serde_json::to_string_pretty(&l.operators().await?)?);
                 Ok(ExitCode::SUCCESS)
             }
             UserCmd::Check { db, id } => {
                 let pw = read_password()?;
                 let l = open_ledger(&db.db, Some(&db.key_path())).await?;
-                match l.verify_password(&id, &pw, now).await {
+                match l
+                    .verify_password_at(&id, &pw, ledger::AuthSource::Cli, now)
+                    .await
+                {
                     Ok(op) => {
                         println!("{}", serde_json::to_string(&op)?);
                         Ok(ExitCode::SUCCESS)

@@ -38,15 +38,18 @@ pub struct CenterArgs {
     /// msgid). Required once per ledger; kept in the ledger afterwards.
     #[arg(long, env = "YIBAO_COUNTER_NO")]
     pub terminal: Option<u8>,
+    /// The operator's session (`yibao login`); required by every command that acts.
+    #[arg(long, env = "YIBAO_SESSION", hide_env_values = true)]
+    pub session: Option<String>,
 }
 
 #[derive(clap::Args)]
 pub struct CheckoutArgs {
     #[command(flatten)]
     pub center: CenterArgs,
-    /// The cashier's account id.
+    /// The cashier's account id (optional: the session names it; when given it must match).
     #[arg(long)]
-    pub operator: String,
+    pub operator: Option<String>,
     /// The scanned text (a 医保码, or an 18-digit 身份证 number).
     #[arg(long)]
     pub qr: String,
@@ -122,38 +125,22 @@ async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> 
     cfg.institution.mdtrtarea_admvs = c.admdvs.clone();
     cfg.read_timeout = std::time::Duration::from_secs(c.timeout.max(1));
     cfg.offline_mode = offline;
+    cfg.auth_source = ledger::AuthSource::Cli;
     Engine::new(ledger, cfg).map_err(|e| anyhow::anyhow!(e.message))
 }
 
-/// The operator to act as. A ledger without any account gets a headless one
-/// (its password is random and never shown, so nobody can sign in with it).
-async fn operator(e: &Engine, id: Option<&str>) -> anyhow::Result<Operator> {
-    let ops = e.ledger.operators().await?;
-    let chosen = match id {
-        Some(id) => ops.iter().find(|o| o.id == id).cloned(),
-        None => ops.first().cloned(),
-    };
-    if let Some(o) = chosen {
-        return Ok(Operator {
-            id: o.id,
-            name: o.name,
-        });
-    }
-    if !ops.is_empty() {
-        anyhow::bail!(
-            "no account {:?} in this ledger; create it with `yibao user add`",
-            id.unwrap_or("")
-        );
-    }
-    let id = id.unwrap_or("HEADLESS");
-    let pw: String = uuid::Uuid::new_v4().to_string();
-    let now = chrono::Local::now().naive_local();
-    e.ledger
-        .create_operator(id, "无人值守", ledger::Role::Cashier, &pw, now)
-        .await?;
+/// The operator to act as: the one of the session (`--session`, `YIBAO_SESSION`),
+/// allowed to do `action`; `claimed` (`--operator`) must be that operator.
+async fn operator(
+    e: &Engine,
+    c: &CenterArgs,
+    claimed: Option<&str>,
+    action: ledger::Action,
+) -> anyhow::Result<Operator> {
+    let o = super::session::authenticate(&e.ledger, c.session.as_deref(), claimed, action).await?;
     Ok(Operator {
-        id: id.into(),
-        name: "无人值守".into(),
+        id: o.id,
+        name: o.name,
     })
 }
 
@@ -259,7 +246,13 @@ async fn checkout_headless(
     given: Option<Fen>,
     supervisor_pw: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let op = operator(e, Some(&a.operator)).await?;
+    let op = operator(
+        e,
+        &a.center,
+        a.operator.as_deref(),
+        ledger::Action::Checkout,
+    )
+    .await?;
     let pay_for = |due: Fen| -> Result<Pay, CheckoutError> {
         if a.pay == "card" {
             return Ok(Pay::Card {
@@ -375,7 +368,13 @@ pub fn run_recover(a: RecoverArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
         let r: anyhow::Result<ExitCode> = async {
-            let op = operator(&e, a.operator.as_deref()).await?;
+            let op = operator(
+                &e,
+                &a.center,
+                a.operator.as_deref(),
+                ledger::Action::Checkout,
+            )
+            .await?;
             match e.recover(&op).await {
                 Ok(r) => {
                     println!("{}", serde_json::to_string_pretty(&r)?);
@@ -417,7 +416,13 @@ pub fn run_queue(a: QueueArgs) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let op = operator(&e, a.operator.as_deref()).await?;
+            let op = operator(
+                &e,
+                &a.center,
+                a.operator.as_deref(),
+                ledger::Action::Checkout,
+            )
+            .await?;
             let _ = e.recover(&op).await;
             match e.sync_queue(&op, true).await {
                 Ok(r) => {
@@ -481,7 +486,13 @@ pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
         let r: anyhow::Result<ExitCode> = async {
-            let op = operator(&e, a.operator.as_deref()).await?;
+            let op = operator(
+                &e,
+                &a.center,
+                a.operator.as_deref(),
+                ledger::Action::Reconcile,
+            )
+            .await?;
             let day = a
                 .date
                 .clone()
@@ -525,9 +536,9 @@ pub fn run_reconcile(a: ReconcileArgs) -> anyhow::Result<ExitCode> {
 pub struct RefundArgs {
     #[command(flatten)]
     pub center: CenterArgs,
-    /// The cashier doing the refund.
+    /// The cashier doing the refund (optional: the session names it).
     #[arg(long)]
-    pub operator: String,
+    pub operator: Option<String>,
     #[arg(long)]
     pub setl_id: String,
     /// The confirming supervisor; the password is read from standard input.
@@ -547,7 +558,7 @@ pub fn run_refund(a: RefundArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let e = engine(&a.center, OfflineMode::SelfPayAll).await?;
         let r: anyhow::Result<ExitCode> = async {
-        let op = operator(&e, Some(&a.operator)).await?;
+        let op = operator(&e, &a.center, a.operator.as_deref(), ledger::Action::Checkout).await?;
         let s = e.ledger.settlement(&a.setl_id).await?.with_context(|| format!("no settlement {}", a.setl_id))?;
         let r = if a.keep.is_empty() {
             e.refund(&op, &s.checkout_id, &a.supervisor, &pw, "退费").await

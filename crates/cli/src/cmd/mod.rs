@@ -4,5 +4,6 @@ pub mod checkout;
 pub mod decode;
 pub mod nhsa;
 pub mod receipt;
+pub mod session;
 pub mod sim;
 pub mod split;

@@ -84,11 +84,64 @@ impl Sim {
     }
 }
 
-/// `yibao user add` for each (id, name, role, password), the password on stdin.
+/// `yibao login` as `id` (password from [`STAFF`]); the session token.
+pub fn login(db: &Path, id: &str) -> String {
+    use std::io::Write;
+    let pw = STAFF
+        .iter()
+        .find(|u| u.0 == id)
+        .unwrap_or_else(|| panic!("{id} is not in STAFF"))
+        .3;
+    let mut c = yibao()
+        .args(["login", "--operator", id, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{pw}\n").as_bytes())
+        .unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "login {id}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `yibao` acting as `id` of [`STAFF`] (signed in with `yibao login`; the accounts
+/// are made first when the ledger has none).
+pub fn yibao_as(db: &Path, id: &str) -> Command {
+    let mut c = yibao();
+    c.env("YIBAO_SESSION", session(db, id));
+    c
+}
+
+/// A session token of `id` of [`STAFF`], the accounts made first when there are none.
+pub fn session(db: &Path, id: &str) -> String {
+    if !db.with_extension("staff").exists() {
+        add_users(db, STAFF);
+    }
+    login(db, id)
+}
+
+/// `yibao user add` for each (id, name, role, password), the password on stdin. The
+/// first account of an empty ledger is made without a session; the others by the
+/// supervisor S001 (who must be first when the ledger is empty).
 pub fn add_users(db: &Path, users: &[(&str, &str, &str, &str)]) {
     use std::io::Write;
+    let marker = db.with_extension("staff");
     for (id, name, role, pw) in users {
-        let mut c = yibao()
+        let mut c = yibao();
+        if marker.exists() {
+            c.env("YIBAO_SESSION", login(db, "S001"));
+        }
+        let mut c = c
             .args(["user", "add", "--id", id, "--name", name, "--role", role])
             .arg("--password-stdin")
             .arg("--db")
@@ -102,7 +155,8 @@ pub fn add_users(db: &Path, users: &[(&str, &str, &str, &str)]) {
             .unwrap()
             .write_all(format!("{pw}\n").as_bytes())
             .unwrap();
-        assert!(c.wait().unwrap().success());
+        assert!(c.wait().unwrap().success(), "user add {id}");
+        std::fs::write(&marker, "").unwrap();
     }
 }
 
@@ -141,7 +195,7 @@ pub fn checkout_offline(url: &str, db: &Path, args: &[&str]) -> Value {
 }
 
 fn checkout_b1a(url: &str, db: &Path, args: &[&str]) -> std::process::Output {
-    yibao()
+    yibao_as(db, "C001")
         .args([
             "checkout",
             "--center",

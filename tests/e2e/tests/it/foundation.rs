@@ -107,7 +107,7 @@ async fn sign_in_shows_navigation_in_chinese() -> anyhow::Result<()> {
             "Sign-in or authorisation refused",
         )
         .await?;
-    assert!(err_en.contains("密码错误"), "{err_en}");
+    assert!(err_en.contains("工号或密码不正确"), "{err_en}");
     app.click("[data-testid=lang-switch]").await?;
     app.type_into("[data-testid=signin-password]", "correct-horse-1")
         .await?;

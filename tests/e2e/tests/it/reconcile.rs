@@ -34,6 +34,10 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
         let psn = sim.psn_of(scenario).await?;
         let qr = sim.qr_text(&psn).await?;
         let out = Command::new(yibao_binary())
+            .env(
+                "YIBAO_SESSION",
+                e2e::login(data.path(), "C001", "cashier-pass-1")?,
+            )
             .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
             .arg(data.path().join("ledger.db"))
             .args(["--operator", "C001", "--qr", &qr, "--bill"])

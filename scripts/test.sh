@@ -26,6 +26,13 @@ npm --prefix ui run typecheck
 npm --prefix ui test
 npm --prefix ui run build
 
+step "the window's client is generated (no command name or argument key written by hand)"
+if grep -rnE '(invoke|call)[[:space:]]*(<[^>]*>)?[[:space:]]*\([[:space:]]*"' "$ROOT/ui/src" --include=*.ts --include=*.vue \
+  | grep -v '/ui/src/bindings/commands.ts:'; then
+  echo "call commands through ui/src/bindings/commands.ts (generated from src-tauri/src/contract.rs)" >&2
+  exit 1
+fi
+
 step "domain citations resolve (docs/domain.md)"
 bash scripts/check-citations.sh
 
@@ -42,7 +49,7 @@ step "tests: every crate, then the end-to-end suite in the real window (Xvfb, ta
 xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace
 
 step "front-end bindings are current (generated from Rust by ts-rs)"
-if ! git -C "$ROOT" diff --exit-code --stat -- ui/src/bindings; then
+if ! git -C "$ROOT" diff --exit-code --stat -- ui/src/bindings src-tauri/permissions/app.toml; then
   echo "ui/src/bindings is stale: run 'cargo test -p yibao-app' and commit the result" >&2
   exit 1
 fi

@@ -19,18 +19,53 @@ use state::AppState;
 
 /// Why the counter could not start (e.g. a damaged ledger file): shown in the
 /// window instead of the sign-in, with what to do. Nothing is overwritten.
-struct StartupFailure(AppError);
+pub(crate) struct StartupFailure(pub(crate) AppError);
 
-#[tauri::command]
-async fn app_info(app: tauri::AppHandle) -> AppResult<dto::AppInfo> {
-    match app.try_state::<AppState>() {
-        Some(state) => Ok(state.info()),
-        None => Err(app
-            .try_state::<StartupFailure>()
-            .map(|f| f.0.clone())
-            .unwrap_or_else(|| AppError::system("启动未完成"))),
-    }
+/// `ctx_ty!(state)`: the type of a command's context argument.
+macro_rules! ctx_ty {
+    (state) => { tauri::State<'_, crate::state::AppState> };
+    (app) => { tauri::AppHandle };
 }
+
+/// Expands the declaration in `contract.rs`: one `#[tauri::command]` adapter per line
+/// (its arguments' names and types are the declaration's; the call checks them against
+/// the screen module's function), the handler list, the command names, and the
+/// TypeScript client.
+macro_rules! contract {
+    ($( $m:ident :: $name:ident ( $($ctx:ident),* ; $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty ; )*) => {
+        $(
+            #[tauri::command]
+            async fn $name($($ctx: ctx_ty!($ctx),)* $($arg: $ty),*) -> crate::error::AppResult<$ret> {
+                crate::commands::$m::$name($($ctx,)* $($arg),*).await
+            }
+        )*
+
+        pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// Every command's name, in declaration order.
+        #[allow(dead_code)]
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// The TypeScript client of the whole contract.
+        #[cfg(test)]
+        pub(crate) fn typescript() -> String {
+            let commands = vec![$(
+                crate::contract_ts::Command {
+                    name: stringify!($name),
+                    args: vec![$(crate::contract_ts::Arg::of::<$ty>(stringify!($arg))),*],
+                    ret: crate::contract_ts::Arg::of::<$ret>(""),
+                }
+            ),*];
+            crate::contract_ts::render(&commands)
+        }
+    };
+}
+
+mod contract;
+#[cfg(test)]
+mod contract_ts;
 
 /// Logs go to stderr and to a daily file in `<data dir>/logs/` (kept 90 days) that
 /// hospital IT can collect; they carry ids and amounts, never names or ID numbers.
@@ -81,47 +116,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            app_info,
-            commands::session::session_current,
-            commands::session::session_needs_first_supervisor,
-            commands::session::session_create_first_supervisor,
-            commands::session::session_sign_in,
-            commands::session::session_sign_out,
-            commands::session::users_list,
-            commands::session::users_add,
-            commands::checkout::checkout_view,
-            commands::checkout::checkout_resolve_qr,
-            commands::checkout::checkout_scanned,
-            commands::checkout::checkout_resolve_id,
-            commands::bill::catalog_search,
-            commands::bill::checkout_add_line,
-            commands::bill::checkout_set_qty,
-            commands::bill::checkout_remove_line,
-            commands::bill::checkout_set_price,
-            commands::bill::checkout_import_bill,
-            commands::checkout::checkout_presettle,
-            commands::checkout::checkout_settle,
-            commands::checkout::checkout_pay_cash,
-            commands::checkout::checkout_pay_card,
-            commands::checkout::checkout_offline,
-            commands::checkout::checkout_reset,
-            commands::checkout::checkout_refund,
-            commands::checkout::checkout_partial_refund,
-            commands::history::history_list,
-            commands::history::history_reprint,
-            commands::queue::queue_list,
-            commands::queue::queue_sync,
-            commands::queue::queue_retry,
-            commands::queue::adjustments_list,
-            commands::queue::adjustment_settle,
-            commands::reconcile::reconcile_day,
-            commands::reconcile::reconcile_export,
-            commands::history::history_resume,
-            commands::settings::settings_get,
-            commands::settings::settings_save,
-            commands::settings::settings_print_test_page,
-        ])
+        .invoke_handler(contract::handler())
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while building Yibao Counter")
         .run(|app, event| {

@@ -8,7 +8,6 @@ use crate::dto::{CatalogItemView, CheckoutView};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-#[tauri::command]
 pub async fn catalog_search(
     state: State<'_, AppState>,
     query: String,
@@ -73,7 +72,6 @@ async fn edit_line(
     .await
 }
 
-#[tauri::command]
 pub async fn checkout_add_line(
     state: State<'_, AppState>,
     code: String,
@@ -101,7 +99,6 @@ pub async fn checkout_add_line(
     .await
 }
 
-#[tauri::command]
 pub async fn checkout_set_qty(
     state: State<'_, AppState>,
     index: usize,
@@ -111,7 +108,6 @@ pub async fn checkout_set_qty(
     edit_line(&state, index, move |l| l.cnt = q).await
 }
 
-#[tauri::command]
 pub async fn checkout_remove_line(
     state: State<'_, AppState>,
     index: usize,
@@ -126,7 +122,6 @@ pub async fn checkout_remove_line(
     .await
 }
 
-#[tauri::command]
 pub async fn checkout_set_price(
     state: State<'_, AppState>,
     index: usize,
@@ -142,7 +137,6 @@ pub async fn checkout_set_price(
 }
 
 /// Lines from a bill file (the `lines` of the `yibao split` format), added to the bill.
-#[tauri::command]
 pub async fn checkout_import_bill(
     state: State<'_, AppState>,
     json: String,

@@ -9,7 +9,6 @@ use crate::dto::CheckoutView;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-#[tauri::command]
 pub async fn checkout_view(state: State<'_, AppState>) -> AppResult<CheckoutView> {
     require(&state, ledger::Action::Checkout).await?;
     let id = state.counter.current().await;
@@ -19,7 +18,6 @@ pub async fn checkout_view(state: State<'_, AppState>) -> AppResult<CheckoutView
     }
 }
 
-#[tauri::command]
 pub async fn checkout_resolve_qr(
     state: State<'_, AppState>,
     text: String,
@@ -30,7 +28,6 @@ pub async fn checkout_resolve_qr(
 /// A USB scanner's code, from any screen: resolved in Rust as a camera code is, the
 /// outcome told to the window as an event (the checkout screen may not be on show;
 /// a template ref dropped such scans).
-#[tauri::command]
 pub async fn checkout_scanned(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -69,7 +66,6 @@ pub(crate) async fn resolve_qr(state: &AppState, text: String) -> AppResult<Chec
     show(state, &id).await
 }
 
-#[tauri::command]
 pub async fn checkout_resolve_id(
     state: State<'_, AppState>,
     cert_no: String,
@@ -85,7 +81,6 @@ pub async fn checkout_resolve_id(
     show(&state, &id).await
 }
 
-#[tauri::command]
 pub async fn checkout_presettle(
     state: State<'_, AppState>,
     acct_used: bool,
@@ -100,7 +95,6 @@ pub async fn checkout_presettle(
     show(&state, &id).await
 }
 
-#[tauri::command]
 pub async fn checkout_settle(state: State<'_, AppState>) -> AppResult<CheckoutView> {
     let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     let id = current(&state).await?;
@@ -115,7 +109,6 @@ pub async fn checkout_settle(state: State<'_, AppState>) -> AppResult<CheckoutVi
     show(&state, &id).await
 }
 
-#[tauri::command]
 pub async fn checkout_pay_cash(
     state: State<'_, AppState>,
     given: String,
@@ -125,7 +118,6 @@ pub async fn checkout_pay_cash(
     pay(&state, ::checkout::Pay::Cash { given }).await
 }
 
-#[tauri::command]
 pub async fn checkout_pay_card(
     state: State<'_, AppState>,
     reference: String,
@@ -146,7 +138,6 @@ async fn pay(state: &AppState, p: ::checkout::Pay) -> AppResult<CheckoutView> {
 }
 
 /// Offline: collect and queue (the center cannot be reached).
-#[tauri::command]
 pub async fn checkout_offline(
     state: State<'_, AppState>,
     cert_no: String,
@@ -164,14 +155,12 @@ pub async fn checkout_offline(
     show(&state, &id).await
 }
 
-#[tauri::command]
 pub async fn checkout_reset(state: State<'_, AppState>) -> AppResult<CheckoutView> {
     state.counter.reset().await.map_err(checkout_error)?;
     state.arm_scanner(true);
     Ok(idle_view())
 }
 
-#[tauri::command]
 pub async fn checkout_refund(
     state: State<'_, AppState>,
     setl_id: String,
@@ -195,7 +184,6 @@ pub async fn checkout_refund(
     show(&state, &s.checkout_id).await
 }
 
-#[tauri::command]
 pub async fn checkout_partial_refund(
     state: State<'_, AppState>,
     setl_id: String,

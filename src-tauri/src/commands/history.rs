@@ -8,7 +8,6 @@ use crate::dto::{CheckoutView, HistoryItemView};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-#[tauri::command]
 pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryItemView>> {
     require(&state, ledger::Action::Checkout).await?;
     let states = [
@@ -90,7 +89,6 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
 }
 
 /// Print a receipt again, marked 补打 (no money moves).
-#[tauri::command]
 pub async fn history_reprint(state: State<'_, AppState>, setl_id: String) -> AppResult<String> {
     require(&state, ledger::Action::Checkout).await?;
     if state
@@ -130,7 +128,6 @@ pub async fn history_reprint(state: State<'_, AppState>, setl_id: String) -> App
 
 /// Put a checkout that was left unfinished (the patient's part not yet collected after
 /// a crash, or by a cashier who has gone) back on the counter, to finish it.
-#[tauri::command]
 pub async fn history_resume(
     state: State<'_, AppState>,
     checkout_id: String,

@@ -42,13 +42,11 @@ async fn queue_items(state: &AppState) -> AppResult<Vec<QueueItemView>> {
         .collect())
 }
 
-#[tauri::command]
 pub async fn queue_list(state: State<'_, AppState>) -> AppResult<Vec<QueueItemView>> {
     require(&state, ledger::Action::Checkout).await?;
     queue_items(&state).await
 }
 
-#[tauri::command]
 pub async fn queue_sync(state: State<'_, AppState>) -> AppResult<Vec<QueueItemView>> {
     let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     state
@@ -59,7 +57,6 @@ pub async fn queue_sync(state: State<'_, AppState>) -> AppResult<Vec<QueueItemVi
     queue_items(&state).await
 }
 
-#[tauri::command]
 pub async fn queue_retry(state: State<'_, AppState>, id: String) -> AppResult<Vec<QueueItemView>> {
     let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     state
@@ -93,7 +90,6 @@ async fn adjustments(state: &AppState) -> AppResult<Vec<crate::dto::AdjustmentVi
 }
 
 /// Open adjustments (offline estimate vs. settlement) for the cashier to settle.
-#[tauri::command]
 pub async fn adjustments_list(
     state: State<'_, AppState>,
 ) -> AppResult<Vec<crate::dto::AdjustmentView>> {
@@ -102,11 +98,11 @@ pub async fn adjustments_list(
 }
 
 /// The cashier collected (or gave back) the difference in cash.
-#[tauri::command]
 pub async fn adjustment_settle(
     state: State<'_, AppState>,
-    id: i64,
+    id: u32,
 ) -> AppResult<Vec<crate::dto::AdjustmentView>> {
+    let id = i64::from(id);
     let op = op_of(&require(&state, ledger::Action::Checkout).await?);
     let a = state
         .ledger

@@ -8,7 +8,6 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// 日结对账 for a day; amounts counted by the cashier are optional.
-#[tauri::command]
 pub async fn reconcile_day(
     state: State<'_, AppState>,
     day: String,
@@ -84,7 +83,6 @@ pub async fn reconcile_day(
 
 /// The end-of-day result just shown, as a CSV file for finance under
 /// `<data dir>/reports/`; returns the file's path.
-#[tauri::command]
 pub async fn reconcile_export(state: State<'_, AppState>) -> AppResult<String> {
     let s = require(&state, ledger::Action::Reconcile).await?;
     let Some(r) = state.counter.last_report().await else {

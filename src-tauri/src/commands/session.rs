@@ -5,16 +5,24 @@ use tauri::State;
 
 use super::*;
 use crate::dto::SessionInfo;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use tauri::{Emitter, Manager};
 
-#[tauri::command]
+pub async fn app_info(app: tauri::AppHandle) -> AppResult<crate::dto::AppInfo> {
+    match app.try_state::<AppState>() {
+        Some(state) => Ok(state.info()),
+        None => Err(app
+            .try_state::<crate::StartupFailure>()
+            .map(|f| f.0.clone())
+            .unwrap_or_else(|| AppError::system("启动未完成"))),
+    }
+}
+
 pub async fn session_current(state: State<'_, AppState>) -> AppResult<Option<SessionInfo>> {
     Ok(state.counter.signed().await.map(|s| session_info(&s)))
 }
 
-#[tauri::command]
 pub async fn session_needs_first_supervisor(state: State<'_, AppState>) -> AppResult<bool> {
     state
         .counter
@@ -23,7 +31,6 @@ pub async fn session_needs_first_supervisor(state: State<'_, AppState>) -> AppRe
         .map_err(checkout_error)
 }
 
-#[tauri::command]
 pub async fn session_create_first_supervisor(
     state: State<'_, AppState>,
     operator_id: String,
@@ -39,7 +46,6 @@ pub async fn session_create_first_supervisor(
     Ok(session_info(&s))
 }
 
-#[tauri::command]
 pub async fn session_sign_in(
     state: State<'_, AppState>,
     operator_id: String,
@@ -60,7 +66,6 @@ async fn signed_in(state: &AppState) {
     state.arm_scanner(idle);
 }
 
-#[tauri::command]
 pub async fn session_sign_out(state: State<'_, AppState>) -> AppResult<()> {
     state.arm_scanner(false);
     state.counter.sign_out().await.map_err(checkout_error)
@@ -82,7 +87,6 @@ fn operator_view(o: ledger::Operator) -> crate::dto::OperatorView {
 }
 
 /// The accounts (those who manage accounts only).
-#[tauri::command]
 pub async fn users_list(state: State<'_, AppState>) -> AppResult<Vec<crate::dto::OperatorView>> {
     require(&state, ledger::Action::ManageUsers).await?;
     let ops = state.ledger.operators().await.map_err(ledger_error)?;
@@ -90,7 +94,6 @@ pub async fn users_list(state: State<'_, AppState>) -> AppResult<Vec<crate::dto:
 }
 
 /// A supervisor adds a cashier (or another supervisor); an admin adds any role.
-#[tauri::command]
 pub async fn users_add(
     state: State<'_, AppState>,
     operator_id: String,

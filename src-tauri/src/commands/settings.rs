@@ -43,13 +43,11 @@ pub(crate) fn settings_view(state: &AppState) -> SettingsView {
     }
 }
 
-#[tauri::command]
 pub async fn settings_get(state: State<'_, AppState>) -> AppResult<SettingsView> {
     super::signed(&state).await?;
     Ok(tokio::task::block_in_place(|| settings_view(&state)))
 }
 
-#[tauri::command]
 pub async fn settings_save(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -95,7 +93,6 @@ pub async fn settings_save(
 }
 
 /// A test page: the sample receipt, marked as such, on the chosen printer.
-#[tauri::command]
 pub async fn settings_print_test_page(state: State<'_, AppState>) -> AppResult<String> {
     super::signed(&state).await?;
     let mut r = receipt::sample();

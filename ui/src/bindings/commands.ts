@@ -1,0 +1,56 @@
+// Generated from src-tauri/src/contract.rs by `cargo test`; do not edit.
+// One function per command: the names, argument keys and types come from Rust.
+import { call } from "../call";
+import type { AdjustmentView } from "./AdjustmentView";
+import type { AppConfig } from "./AppConfig";
+import type { AppInfo } from "./AppInfo";
+import type { CatalogItemView } from "./CatalogItemView";
+import type { CheckoutView } from "./CheckoutView";
+import type { HistoryItemView } from "./HistoryItemView";
+import type { OperatorView } from "./OperatorView";
+import type { QueueItemView } from "./QueueItemView";
+import type { ReconcileView } from "./ReconcileView";
+import type { SessionInfo } from "./SessionInfo";
+import type { SettingsView } from "./SettingsView";
+
+export const commands = {
+  appInfo: () => call<AppInfo>("app_info"),
+  sessionCurrent: () => call<SessionInfo | null>("session_current"),
+  sessionNeedsFirstSupervisor: () => call<boolean>("session_needs_first_supervisor"),
+  sessionCreateFirstSupervisor: (operatorId: string, name: string, password: string) => call<SessionInfo>("session_create_first_supervisor", { operatorId, name, password }),
+  sessionSignIn: (operatorId: string, password: string) => call<SessionInfo>("session_sign_in", { operatorId, password }),
+  sessionSignOut: () => call<null>("session_sign_out"),
+  usersList: () => call<Array<OperatorView>>("users_list"),
+  usersAdd: (operatorId: string, name: string, role: string, password: string) => call<Array<OperatorView>>("users_add", { operatorId, name, role, password }),
+  checkoutView: () => call<CheckoutView>("checkout_view"),
+  checkoutResolveQr: (text: string) => call<CheckoutView>("checkout_resolve_qr", { text }),
+  checkoutScanned: (text: string) => call<null>("checkout_scanned", { text }),
+  checkoutResolveId: (certNo: string, name: string) => call<CheckoutView>("checkout_resolve_id", { certNo, name }),
+  catalogSearch: (query: string) => call<Array<CatalogItemView>>("catalog_search", { query }),
+  checkoutAddLine: (code: string, cnt: string) => call<CheckoutView>("checkout_add_line", { code, cnt }),
+  checkoutSetQty: (index: number, cnt: string) => call<CheckoutView>("checkout_set_qty", { index, cnt }),
+  checkoutRemoveLine: (index: number) => call<CheckoutView>("checkout_remove_line", { index }),
+  checkoutSetPrice: (index: number, pric: string) => call<CheckoutView>("checkout_set_price", { index, pric }),
+  checkoutImportBill: (json: string) => call<CheckoutView>("checkout_import_bill", { json }),
+  checkoutPresettle: (acctUsed: boolean) => call<CheckoutView>("checkout_presettle", { acctUsed }),
+  checkoutSettle: () => call<CheckoutView>("checkout_settle"),
+  checkoutPayCash: (given: string) => call<CheckoutView>("checkout_pay_cash", { given }),
+  checkoutPayCard: (reference: string) => call<CheckoutView>("checkout_pay_card", { reference }),
+  checkoutOffline: (certNo: string, name: string, given: string) => call<CheckoutView>("checkout_offline", { certNo, name, given }),
+  checkoutReset: () => call<CheckoutView>("checkout_reset"),
+  checkoutRefund: (setlId: string, supervisorId: string, supervisorPassword: string) => call<CheckoutView>("checkout_refund", { setlId, supervisorId, supervisorPassword }),
+  checkoutPartialRefund: (setlId: string, keep: Array<number>, supervisorId: string, supervisorPassword: string) => call<CheckoutView>("checkout_partial_refund", { setlId, keep, supervisorId, supervisorPassword }),
+  historyList: () => call<Array<HistoryItemView>>("history_list"),
+  historyReprint: (setlId: string) => call<string>("history_reprint", { setlId }),
+  queueList: () => call<Array<QueueItemView>>("queue_list"),
+  queueSync: () => call<Array<QueueItemView>>("queue_sync"),
+  queueRetry: (id: string) => call<Array<QueueItemView>>("queue_retry", { id }),
+  adjustmentsList: () => call<Array<AdjustmentView>>("adjustments_list"),
+  adjustmentSettle: (id: number) => call<Array<AdjustmentView>>("adjustment_settle", { id }),
+  reconcileDay: (day: string, includeRefunds: boolean, float: string, cashCounted: string, cardTerminal: string) => call<ReconcileView>("reconcile_day", { day, includeRefunds, float, cashCounted, cardTerminal }),
+  reconcileExport: () => call<string>("reconcile_export"),
+  historyResume: (checkoutId: string) => call<CheckoutView>("history_resume", { checkoutId }),
+  settingsGet: () => call<SettingsView>("settings_get"),
+  settingsSave: (config: AppConfig) => call<SettingsView>("settings_save", { config }),
+  settingsPrintTestPage: () => call<string>("settings_print_test_page"),
+} as const;

@@ -118,8 +118,8 @@ pub struct SplitView {
 pub struct PaymentView {
     /// 现金 / 银行卡
     pub channel: String,
-    /// `cash` / `card` (the UI words it in its language)
-    pub channel_code: String,
+    /// The channel (the UI words it in its language).
+    pub channel_code: ledger::PaymentChannel,
     pub amount: Fen,
     pub given: Option<Fen>,
     pub change: Option<Fen>,
@@ -199,8 +199,12 @@ pub struct HistoryItemView {
     pub setl_id: Option<String>,
     /// 已完成 / 已退费 / 离线待结算 / …
     pub state_label: String,
-    /// The checkout's state (`done`, `refunded`, `settled`, `offline_queued`, …) or `adopted`.
-    pub state: String,
+    /// The checkout's state.
+    pub state: ledger::CheckoutState,
+    /// `adopted`: booked at end of day from the center's records (to be reviewed).
+    pub mode: ledger::CheckoutMode,
+    /// The patient's part is still to be collected: 继续收款 puts it back on the counter.
+    pub resumable: bool,
     /// `printed` / `failed` / none.
     pub print_state: Option<String>,
     pub refundable: bool,
@@ -218,8 +222,7 @@ pub struct QueueItemView {
     pub kind: String,
     pub kind_label: String,
     pub created_at: String,
-    /// pending / in_flight / done / failed
-    pub state: String,
+    pub state: ledger::OutboxState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<String>,

@@ -119,6 +119,12 @@ pub fn money_moved(state: CheckoutState) -> bool {
     }
 }
 
+/// Whether the patient's part of a checkout in this state is still to be collected
+/// (继续收款 brings it back on the counter).
+pub fn resumable(state: CheckoutState) -> bool {
+    money_moved(state) && state != CheckoutState::Refunding
+}
+
 /// Whether a settlement in this state can be refunded (2208) now.
 pub fn refundable(state: CheckoutState, mode: CheckoutMode, has_setl_id: bool) -> bool {
     has_setl_id
@@ -375,7 +381,7 @@ impl Counter {
     pub async fn resume(&self, id: &str) -> Result<()> {
         self.require(Action::Checkout).await?;
         let v = self.engine().view(id).await?;
-        if !money_moved(v.state) || v.state == CheckoutState::Refunding {
+        if !resumable(v.state) {
             return Err(CheckoutError::new(
                 ErrorCode::Validation,
                 "这一笔不需要继续收款。",

@@ -98,6 +98,7 @@ pub struct SettlementRecord {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts-rs", derive(ts_rs::TS), ts(export))]
 pub enum PaymentChannel {
     /// 统筹 and other funds.
     Fund,

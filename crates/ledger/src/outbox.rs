@@ -11,6 +11,7 @@ use crate::{fmt_time, Ledger};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts-rs", derive(ts_rs::TS), ts(export))]
 pub enum OutboxState {
     /// Waiting (for the center, or for its next attempt time).
     Queued,

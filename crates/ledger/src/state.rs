@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 /// Every state a checkout can be in (docs/domain.md §0, §5.4, §5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts-rs", derive(ts_rs::TS), ts(export))]
 pub enum CheckoutState {
     /// Opened, nobody resolved yet.
     New,
@@ -112,6 +113,7 @@ impl std::fmt::Display for CheckoutState {
 /// How a checkout was (or is being) made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts-rs", derive(ts_rs::TS), ts(export))]
 pub enum CheckoutMode {
     /// Settled with the center while the patient waits.
     #[default]

@@ -70,11 +70,9 @@ pub async fn history_list(state: State<'_, AppState>) -> AppResult<Vec<HistoryIt
             } else {
                 r.state.label_zh().into()
             },
-            state: if r.mode == CheckoutMode::Adopted {
-                "adopted".into()
-            } else {
-                r.state.as_str().into()
-            },
+            state: r.state,
+            mode: r.mode,
+            resumable: ::checkout::counter::resumable(r.state),
             print_state,
             refundable: ::checkout::counter::refundable(r.state, r.mode, r.setl_id.is_some()),
             print_status,

@@ -19,7 +19,7 @@ fn queue_dto(i: &ledger::OutboxItem) -> QueueItemView {
         }
         .into(),
         created_at: i.created_at.chars().take(19).collect(),
-        state: i.state.as_str().into(),
+        state: i.state,
         attempts: i.attempts,
         last_error: i.last_error.clone(),
         next_attempt_at: Some(i.next_attempt_at.chars().take(19).collect()),

@@ -137,7 +137,7 @@ pub(crate) fn to_dto(v: ::checkout::CheckoutView, mask: bool) -> CheckoutView {
             })
             .map(|p| PaymentView {
                 channel: p.payment.channel.name_zh().into(),
-                channel_code: p.payment.channel.as_str().into(),
+                channel_code: p.payment.channel,
                 amount: p.payment.amount,
                 given: p.payment.given,
                 change: p.payment.change,

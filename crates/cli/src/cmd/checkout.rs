@@ -130,18 +130,39 @@ async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> 
 }
 
 /// The operator to act as: the one of the session (`--session`, `YIBAO_SESSION`),
-/// allowed to do `action`; `claimed` (`--operator`) must be that operator.
+/// allowed to do `action` — the counter session's own rules (`checkout::Counter`), as in
+/// the window; `claimed` (`--operator`) must be that operator.
 async fn operator(
     e: &Engine,
     c: &CenterArgs,
     claimed: Option<&str>,
     action: ledger::Action,
 ) -> anyhow::Result<Operator> {
-    let o = super::session::authenticate(&e.ledger, c.session.as_deref(), claimed, action).await?;
-    Ok(Operator {
-        id: o.id,
-        name: o.name,
-    })
+    use super::session::Denied;
+    let Some(token) = c.session.as_deref().filter(|t| !t.trim().is_empty()) else {
+        return Err(Denied(
+            "no session: sign in first with `yibao login --db FILE --operator ID` (password on standard input) and pass the token as --session or YIBAO_SESSION".into(),
+        )
+        .into());
+    };
+    let denied = |e: CheckoutError| -> anyhow::Error {
+        match e.kind {
+            ErrorCode::NotSignedIn | ErrorCode::Forbidden | ErrorCode::Auth => {
+                Denied(format!("{}（{}）", e.message, e.action)).into()
+            }
+            _ => anyhow::anyhow!("{}：{}", e.message, e.detail.unwrap_or_default()),
+        }
+    };
+    let counter = checkout::Counter::new(e.clone(), ledger::AuthSource::Cli);
+    let s = counter.sign_in_with_token(token).await.map_err(denied)?;
+    if let Some(id) = claimed.filter(|id| *id != s.id) {
+        return Err(Denied(format!(
+            "--operator {id} is not the operator of this session ({})",
+            s.id
+        ))
+        .into());
+    }
+    Ok(counter.require(action).await.map_err(denied)?.operator())
 }
 
 fn print_err(e: &CheckoutError) {

@@ -5,6 +5,7 @@
 //! * `YIBAO_DATA_DIR`   — data directory (default: the OS data dir, e.g. ~/.local/share/yibao-counter)
 //! * `YIBAO_CENTER_URL` — the center's base URL; unset = the built-in simulated center (demo)
 //! * `YIBAO_CAMERA`     — `device:N`, `dir:/path/to/frames`, or `none`
+//! * `YIBAO_REPLAY_SECS` — seconds between passes of the offline queue's replay (default 30)
 //! * `YIBAO_PRINTER`    — CUPS printer name
 //!
 //! Pointing at a real center is configuration only: set `center_url` (and the

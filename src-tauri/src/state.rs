@@ -74,7 +74,17 @@ impl AppState {
             center_url,
             center_is_demo,
             ledger,
-            counter: checkout::Counter::new(engine.clone(), ledger::AuthSource::Window),
+            counter: checkout::Counter::with_replay_every(
+                engine.clone(),
+                ledger::AuthSource::Window,
+                std::time::Duration::from_secs(
+                    std::env::var("YIBAO_REPLAY_SECS")
+                        .ok()
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .unwrap_or(30)
+                        .clamp(1, 3600),
+                ),
+            ),
             engine,
             scanner: std::sync::Mutex::new(None),
             scan_armed: Default::default(),

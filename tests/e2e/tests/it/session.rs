@@ -126,3 +126,138 @@ async fn a_settlement_in_doubt_is_shown_as_such_and_cannot_be_settled_again() ->
     app.screenshot("settlement-in-doubt").await?;
     app.close().await
 }
+
+/// A link to the center that the test can cut and restore (the counter's network
+/// cable): while down, every connection is closed at once.
+struct Link {
+    url: String,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Link {
+    async fn to(target: &str) -> anyhow::Result<Link> {
+        let target = target.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let flag = flag.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(&target).await {
+                        // A cut link also breaks the connections already open (the
+                        // client keeps them alive between calls).
+                        let cut = async {
+                            while flag.load(std::sync::atomic::Ordering::SeqCst) {
+                                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                            }
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut out) => {}
+                            _ = cut => {}
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Link { url, up })
+    }
+
+    fn set(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `sign_ins` of the ledger for `operator` today: (sign_no, signed_out_at).
+fn sign_in_row(data: &std::path::Path, operator: &str) -> Option<(String, String)> {
+    let out = std::process::Command::new("sqlite3")
+        .arg(data.join("ledger.db"))
+        .arg(format!(
+            "SELECT sign_no, COALESCE(signed_out_at, '') FROM sign_ins WHERE operator_id = '{operator}' ORDER BY day DESC LIMIT 1"
+        ))
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (a, b) = text.split_once('|')?;
+    Some((a.to_string(), b.to_string()))
+}
+
+/// Bug 4: the background replay kept the first cashier of the process as its operator
+/// forever — after A signed out and B signed in, replays signed A in again (9001) while
+/// B worked. Now A's offline checkout, queued while the network was down, is replayed
+/// as B once the network is back, and A stays signed out.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_change_of_cashier_the_queue_is_replayed_as_the_new_one() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let link = Link::to(&sim.url).await?;
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "C002", "王收费", "cashier", "cashier-pass-2")?;
+    let dir = data.path().to_path_buf();
+    let app = App::start_in(
+        data,
+        &[
+            ("YIBAO_CENTER_URL", link.url.clone()),
+            ("YIBAO_CAMERA", "none".to_string()),
+            ("YIBAO_REPLAY_SECS", "1".to_string()),
+        ],
+    )
+    .await?;
+    // The network is up for A's sign-in at the center (9001), then it drops.
+    link.set(true);
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    app.type_into("[data-testid=id-input]", "44030519850312001X")
+        .await?;
+    app.enter("[data-testid=id-name]", "张伟").await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    let a_signed_in = sign_in_row(&dir, "C001").expect("A signed in at the center");
+    assert_eq!(a_signed_in.1, "", "A is signed in");
+    link.set(false);
+    app.add_item("amxl", "阿莫西林").await?;
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=offline]", "离线").await?;
+    app.type_into("[data-testid=offline-cert]", "44030519850312001X")
+        .await?;
+    app.enter("[data-testid=offline-given]", "100").await?;
+    app.wait_text("[data-testid=done]", "排队").await?;
+
+    // A goes; B comes; the network comes back.
+    app.click("[data-testid=signout]").await?;
+    app.wait_text("[data-testid=signin-form]", "收费员签到")
+        .await?;
+    app.sign_in("C002", "cashier-pass-2", "王收费").await?;
+    link.set(true);
+    // The replay settles A's patient as B.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let settled = sim
+            .settlements()
+            .await?
+            .iter()
+            .any(|s| s["state"] == "valid");
+        if settled && sign_in_row(&dir, "C002").is_some() {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the queued settlement was never replayed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let a = sign_in_row(&dir, "C001").expect("A's sign-in");
+    assert_ne!(
+        a.1, "",
+        "A was signed in at the center again by the replay: {a:?}"
+    );
+    assert_eq!(a.0, a_signed_in.0, "A got a new sign_no: signed in again");
+    app.click("[data-testid=nav-queue]").await?;
+    app.find("[data-testid=queue]").await?;
+    app.close().await
+}

@@ -320,12 +320,24 @@ impl Engine {
         let env = self.client.envelope(infno, &msgid, caller, now, input);
         let r = self.client.send(&env).await;
         let now = self.now();
+        // From here the call has reached the center (or may have): a failure to write
+        // its outcome down (a full disk) must not read as "nothing happened". The call
+        // stays open in the ledger, so recovery resolves it after a restart.
+        let unrecorded = |e: ledger::Error| -> CheckoutError {
+            CheckoutError::new(
+                ErrorCode::InDoubt,
+                format!("已发送到医保中心（{}），但本机账本未能记下结果", infno.code()),
+                "请勿重复操作，也先不要收款；释放磁盘空间后重启本程序（或运行 yibao recover），将自动补记或冲正",
+            )
+            .with_detail(e.to_string())
+        };
         match &r {
             Ok(resp) => {
                 let v = serde_json::to_value(resp).unwrap_or(Value::Null);
                 self.ledger
                     .finish_call(&msgid, CallState::Ok, Some(&v), None, None, &op.id, now)
-                    .await?;
+                    .await
+                    .map_err(unrecorded)?;
             }
             Err(e) => {
                 let state = if e.in_doubt() {
@@ -349,7 +361,8 @@ impl Engine {
                         &op.id,
                         now,
                     )
-                    .await?;
+                    .await
+                    .map_err(unrecorded)?;
             }
         }
         Ok((

@@ -86,16 +86,48 @@ impl Default for Decoder {
     }
 }
 
+/// The most pixels any stage works on. A camera frame (1920 × 1080, 2 MP) is well
+/// inside; a larger image is shrunk to fit first, so that no single stage — which
+/// cannot be interrupted once started — costs more than a bounded time and memory,
+/// and the budget checked between stages holds. (A 20 000 × 20 000 image once took
+/// 1.2 GB and, with every stage, more than 300 s.)
+pub const MAX_WORK_PIXELS: u64 = 2048 * 2048;
+
+/// The image the stages see, and the factor that maps its pixels back to `img`'s.
+pub fn working_image(img: &GrayImage) -> (std::borrow::Cow<'_, GrayImage>, f32) {
+    let (w, h) = img.dimensions();
+    let px = u64::from(w) * u64::from(h);
+    if px <= MAX_WORK_PIXELS {
+        return (std::borrow::Cow::Borrowed(img), 1.0);
+    }
+    let k = (MAX_WORK_PIXELS as f64 / px as f64).sqrt();
+    let (nw, nh) = (
+        ((f64::from(w) * k) as u32).max(1),
+        ((f64::from(h) * k) as u32).max(1),
+    );
+    let small = imageops::resize(img, nw, nh, imageops::FilterType::Triangle);
+    (std::borrow::Cow::Owned(small), w as f32 / nw as f32)
+}
+
 impl Decoder {
-    /// Decode: the first stage that reads anything wins.
+    /// Decode: the first stage that reads anything wins. Stages run on
+    /// [`working_image`]; the budget is checked before each stage.
     pub fn decode(&self, img: &GrayImage) -> Vec<Decoded> {
         let start = std::time::Instant::now();
+        let (work, scale) = working_image(img);
         for &stage in &self.stages {
             if self.budget.is_some_and(|b| start.elapsed() > b) {
                 break;
             }
-            let found = run_stage(img, stage);
+            let mut found = run_stage(&work, stage);
             if !found.is_empty() {
+                if scale != 1.0 {
+                    for d in &mut found {
+                        for c in &mut d.corners {
+                            *c = (c.0 * scale, c.1 * scale);
+                        }
+                    }
+                }
                 return found;
             }
         }
@@ -150,7 +182,8 @@ pub fn run_stage(img: &GrayImage, stage: Stage) -> Vec<Decoded> {
             rqrr_decode(&small, 2.0, stage)
         }
         Stage::Upscaled => {
-            if img.width() > 1400 {
+            // For small codes in small frames only (doubling is 4× the pixels).
+            if img.width() > 1400 || u64::from(img.width()) * u64::from(img.height()) > 1_200_000 {
                 return Vec::new();
             }
             let big = imageops::resize(

@@ -6,7 +6,7 @@ pub mod decode;
 pub mod pipeline;
 pub mod source;
 
-pub use decode::{decode_gray, Decoded, Decoder, Stage};
+pub use decode::{decode_gray, working_image, Decoded, Decoder, Stage, MAX_WORK_PIXELS};
 pub use pipeline::{Deduper, Scanner, ScannerEvent};
 pub use source::{open_source, CameraInfo, DirSource, FnSource, Frame, FrameSource, SourceError};
 

@@ -143,3 +143,55 @@ fn recorded_frames_go_through_the_pipeline_once_per_code() {
         .recv_timeout(std::time::Duration::from_millis(1500))
         .is_err());
 }
+
+/// Defect 13 of the money issue: decoding was unbounded — a huge image made every
+/// stage work on all its pixels. Now the stages see at most MAX_WORK_PIXELS: a code
+/// in a 5× enlarged frame (≈ 30 MP) is still read from the shrunk copy, and its corners
+/// come back in the big image's pixels.
+#[test]
+fn a_huge_image_is_read_from_a_bounded_copy() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/qr/corpus/zxing-qrcode-1");
+    let (path, exp) = manifest(&dir)
+        .into_iter()
+        .find(|(p, exp)| {
+            let img = image::open(p).unwrap().to_luma8();
+            img.width() * img.height() < 1_500_000
+                && scan::decode_gray(&img)
+                    .iter()
+                    .any(|c| exp.contains(&c.text))
+        })
+        .expect("a readable frame in the corpus");
+    let img = image::open(&path).unwrap().to_luma8();
+    let small = scan::decode_gray(&img);
+    // Enlarged until it is five times the bound (up to 50 MP, what `load_gray` lets in).
+    let px = f64::from(img.width()) * f64::from(img.height());
+    let k = ((5.0 * scan::MAX_WORK_PIXELS as f64 / px).sqrt().ceil() as u32).max(2);
+    let big = image::imageops::resize(
+        &img,
+        img.width() * k,
+        img.height() * k,
+        image::imageops::FilterType::Nearest,
+    );
+    assert!(u64::from(big.width()) * u64::from(big.height()) > 4 * scan::MAX_WORK_PIXELS);
+    let (work, scale) = scan::working_image(&big);
+    assert!(u64::from(work.width()) * u64::from(work.height()) <= scan::MAX_WORK_PIXELS);
+    let found = scan::Decoder {
+        budget: None,
+        ..Default::default()
+    }
+    .decode(&big);
+    let hit = found
+        .iter()
+        .find(|c| exp.contains(&c.text))
+        .unwrap_or_else(|| panic!("{} enlarged: {found:?}", path.display()));
+    let (x0, y0) = small[0].corners[0];
+    let (x1, y1) = hit.corners[0];
+    let kf = k as f32;
+    assert!(
+        (x1 - kf * x0).abs() < 10.0 * scale && (y1 - kf * y0).abs() < 10.0 * scale,
+        "corner {:?} vs {k} × {:?}",
+        hit.corners[0],
+        small[0].corners[0]
+    );
+}

@@ -45,8 +45,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => scan::Decoder::default(),
     };
     let decoder = if a.thorough {
+        // Every stage, but not without end: a few seconds per file.
         scan::Decoder {
-            budget: None,
+            budget: Some(std::time::Duration::from_secs(5)),
             ..decoder
         }
     } else {

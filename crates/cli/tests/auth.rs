@@ -164,3 +164,56 @@ fn login_says_the_same_for_an_unknown_id_and_a_wrong_password() {
         .unwrap();
     assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
 }
+
+/// The install secret (`YIBAO_KEY_SECRET_FILE`, outside the data folder) wraps the
+/// ledger's key: every command reads it; without it, a copy of the folder is refused
+/// with a clear message and nothing is created or changed.
+#[test]
+fn without_the_install_secret_the_ledger_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("etc-yibao-secret");
+    std::fs::write(&secret, "a-long-install-secret-0042\n").unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let db = data.join("ledger.db");
+    let mut c = yibao();
+    c.env("YIBAO_KEY_SECRET_FILE", &secret)
+        .args([
+            "user",
+            "add",
+            "--id",
+            "S001",
+            "--name",
+            "王主管",
+            "--role",
+            "supervisor",
+        ])
+        .arg("--password-stdin")
+        .arg("--db")
+        .arg(&db);
+    let out = with_stdin(c, "super-pass-1\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = std::fs::read_to_string(data.join("ledger.db.key")).unwrap();
+    assert!(key.starts_with("yibao-key-v2 wrapped"), "{key}");
+    let before = std::fs::read(&db).unwrap();
+    let out = yibao()
+        .env_remove("YIBAO_KEY_SECRET_FILE")
+        .args(["audit", "verify", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("install secret"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the ledger was changed"
+    );
+    let out = yibao()
+        .env("YIBAO_KEY_SECRET_FILE", &secret)
+        .args(["audit", "verify", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

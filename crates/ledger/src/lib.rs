@@ -44,7 +44,7 @@ pub use checkouts::{
     Adjustment, CheckoutRecord, LedgerTotals, NewPayment, PaymentChannel, PaymentRecord,
     SettlementKind, SettlementRecord,
 };
-pub use crypto::LedgerKey;
+pub use crypto::{KeySecret, LedgerKey};
 pub use error::{AuthError, Error, Result};
 pub use operators::{
     password_problem, Operator, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, MIN_PASSWORD_CHARS,

@@ -1197,3 +1197,78 @@ async fn a_moved_head_and_an_emptied_log_are_caught() {
         "{rep:?}"
     );
 }
+
+/// Keys not beside the data: with an install secret the key file holds the key only
+/// wrapped (argon2id → SM4), so a copy of the whole data folder — ledger, WAL and key
+/// file, as a backup or a stolen disk without the secret's location — does not open;
+/// another counter's secret does not open it either; the right one does, and reads.
+#[tokio::test]
+async fn a_copied_data_folder_does_not_open_without_the_install_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = KeySecret::new(b"install-secret-of-counter-07");
+    let key_path = dir.path().join("ledger.db.key");
+    let key = LedgerKey::load_or_create_with(&key_path, Some(&secret)).unwrap();
+    let file = std::fs::read_to_string(&key_path).unwrap();
+    assert!(file.starts_with("yibao-key-v2 wrapped"), "{file}");
+    assert!(
+        !file.contains(&key.to_hex()),
+        "the raw key is in the key file"
+    );
+    let l = Ledger::open(&dir.path().join("ledger.db"), &key)
+        .await
+        .unwrap();
+    let now = t("2026-11-25 08:00:00");
+    l.create_operator("c1", "王收银", Role::Cashier, "mei-tian-8-dian", now)
+        .await
+        .unwrap();
+    l.close().await;
+
+    // The folder, copied elsewhere.
+    let copy = tempfile::tempdir().unwrap();
+    for f in ["ledger.db", "ledger.db-wal", "ledger.db.key"] {
+        let from = dir.path().join(f);
+        if from.exists() {
+            std::fs::copy(&from, copy.path().join(f)).unwrap();
+        }
+    }
+    let copied_key = copy.path().join("ledger.db.key");
+    let e = LedgerKey::load_with(&copied_key, None).unwrap_err();
+    assert!(e.to_string().contains("install secret"), "{e}");
+    let e = LedgerKey::load_with(
+        &copied_key,
+        Some(&KeySecret::new(b"install-secret-of-counter-08")),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("does not open"), "{e}");
+    // Guessing the key from the file is not possible: the only key material is wrapped.
+    let opened = LedgerKey::load_with(&copied_key, Some(&secret)).unwrap();
+    let l = Ledger::open(&copy.path().join("ledger.db"), &opened)
+        .await
+        .unwrap();
+    assert_eq!(l.operator("c1").await.unwrap().unwrap().name, "王收银");
+}
+
+/// A counter hardened after it was installed: its plain key file is wrapped in place
+/// the first time the secret is there, and the data stays readable.
+#[tokio::test]
+async fn a_plain_key_is_wrapped_when_the_secret_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("ledger.db.key");
+    let plain = LedgerKey::load_or_create_with(&key_path, None).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&key_path).unwrap().trim(),
+        plain.to_hex()
+    );
+    let secret = KeySecret::new(b"install-secret-of-counter-07");
+    // Reading (a read-only command) changes nothing; opening to write wraps it.
+    LedgerKey::load_with(&key_path, Some(&secret)).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&key_path).unwrap().trim(),
+        plain.to_hex()
+    );
+    let again = LedgerKey::load_or_create_with(&key_path, Some(&secret)).unwrap();
+    assert_eq!(again.to_hex(), plain.to_hex());
+    let file = std::fs::read_to_string(&key_path).unwrap();
+    assert!(file.starts_with("yibao-key-v2") && !file.contains(&plain.to_hex()));
+    assert!(LedgerKey::load_with(&key_path, None).is_err());
+}

@@ -42,6 +42,7 @@ contract! {
     reconcile::reconcile_day(state; day: String, include_refunds: bool, float: String, cash_counted: String, card_terminal: String) -> crate::dto::ReconcileView;
     reconcile::reconcile_export(state; ) -> String;
     history::history_resume(state; checkout_id: String) -> crate::dto::CheckoutView;
+    history::fence_flags(state; ) -> Vec<crate::dto::FenceFlagView>;
     settings::settings_get(state; ) -> crate::dto::SettingsView;
     settings::settings_save(app, state; config: crate::config::AppConfig) -> crate::dto::SettingsView;
     settings::settings_print_test_page(state; ) -> String;

@@ -309,3 +309,15 @@ pub struct AdjustmentView {
     pub reason: String,
     pub created_at: String,
 }
+
+/// One 电子围栏 flag, for supervisors (see `checkout::fence`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct FenceFlagView {
+    pub kind: checkout::FenceKind,
+    pub kind_label: String,
+    pub checkout_id: String,
+    pub operator: String,
+    pub time: String,
+    pub detail: String,
+}

@@ -41,6 +41,8 @@ export const historyApi = {
   reprint: c.historyReprint,
   /** Put an unfinished (settled, not yet paid) checkout back on the counter. */
   resume: c.historyResume,
+  /** Today's 电子围栏 flags; refused (forbidden) for cashiers. */
+  fenceFlags: c.fenceFlags,
 };
 
 export const queueApi = {

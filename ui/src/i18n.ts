@@ -97,6 +97,7 @@ const zh = {
   hi_reprint: "补打",
   hi_refund: "退费",
   hi_empty: "今日暂无记录",
+  hi_flags: "风险提示（电子围栏）",
   hi_refund_title: "退费需主管确认",
   hi_sup_id: "主管工号",
   hi_sup_pw: "主管密码",
@@ -303,6 +304,7 @@ const en: Record<Key, string> = {
   hi_reprint: "Reprint",
   hi_refund: "Refund",
   hi_empty: "Nothing yet today",
+  hi_flags: "Flags (electronic fence)",
   hi_refund_title: "A refund needs a supervisor",
   hi_sup_id: "Supervisor id",
   hi_sup_pw: "Supervisor password",
@@ -585,6 +587,12 @@ export function cameraText(s: { kind: string; message: string; action?: string |
 
 // English for the labels Rust sends with a code beside them (Rust words them in Chinese).
 const labelsEn: Record<string, Record<string, string>> = {
+  fence: {
+    repeat: "the same person or code settled again within minutes",
+    burst: "one person settled several times within the hour",
+    own_refund: "a refund of a settlement the same person made",
+    after_hours: "outside the counter's hours",
+  },
   state: {
     new: "waiting for the patient",
     resolved: "identified",

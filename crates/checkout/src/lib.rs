@@ -14,6 +14,7 @@
 mod code;
 pub mod counter;
 mod day;
+pub mod fence;
 mod flow;
 mod job;
 pub mod machine;
@@ -35,6 +36,7 @@ use serde_json::Value;
 pub use code::ErrorCode;
 pub use counter::{Counter, CounterEvent, Signed};
 pub use day::{DayCounts, DayReport, GroupResult};
+pub use fence::{FenceFlag, FenceKind, FenceRules};
 pub use flow::Pay;
 pub use job::Job;
 pub use ledger::{CheckoutMode, CheckoutState};
@@ -67,6 +69,8 @@ pub struct EngineConfig {
     pub read_timeout: std::time::Duration,
     /// Where approvers type their passwords (lock-outs are counted per source).
     pub auth_source: ledger::AuthSource,
+    /// 电子围栏 thresholds.
+    pub fence: fence::FenceRules,
 }
 
 impl EngineConfig {
@@ -86,6 +90,7 @@ impl EngineConfig {
             connect_timeout: std::time::Duration::from_secs(3),
             read_timeout: std::time::Duration::from_secs(15),
             auth_source: ledger::AuthSource::Window,
+            fence: fence::FenceRules::default(),
         }
     }
 }

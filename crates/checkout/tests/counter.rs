@@ -2,7 +2,7 @@
 //! against an in-process simulator over HTTP, without any window.
 use std::time::Duration;
 
-use checkout::{Counter, CounterEvent, Engine, EngineConfig, ErrorCode, Pay};
+use checkout::{Counter, CounterEvent, Engine, EngineConfig, ErrorCode, FenceKind, Pay};
 use ledger::{AuthSource, CheckoutState, Role};
 
 struct Fixture {
@@ -216,4 +216,86 @@ async fn sign_out_leaves_nothing_of_the_cashier() {
     assert_eq!(c.signed().await, None);
     assert_eq!(c.current().await, None);
     assert!(c.last_report().await.is_none());
+}
+
+async fn settle_for(c: &Counter, certno: &str, name: &str) -> String {
+    let op = c.signed().await.unwrap().operator();
+    let e = c.engine();
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, certno, name).await.unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    let s = e.settle(&op, &v.id).await.unwrap();
+    if s.state == CheckoutState::Settled {
+        e.pay(
+            &op,
+            &v.id,
+            Pay::Cash {
+                given: money::Fen::yuan(100),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    v.id
+}
+
+/// 电子围栏: the same person settled again within minutes, three times within the
+/// hour, and a cashier refunding their own settlement are flagged for the supervisor
+/// and written to the audit log (which still verifies); nothing is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeats_bursts_and_own_refunds_are_flagged_for_the_supervisor() {
+    let f = counter(Duration::from_secs(3600)).await;
+    let c = &f.counter;
+    c.sign_in("S001", "super-pass-1").await.unwrap();
+    let since = c.engine().now().format("%Y-%m-%d 00:00:00").to_string();
+    let first = settle_for(c, "44030519850312001X", "张伟").await;
+    assert!(c.engine().fence_flags(&since).await.unwrap().is_empty());
+    settle_for(c, "44030519850312001X", "张伟").await;
+    settle_for(c, "44030519850312001X", "张伟").await;
+    settle_for(c, "440306199207080026", "李娜").await;
+    let op = c.signed().await.unwrap().operator();
+    c.engine()
+        .refund(&op, &first, "S001", "super-pass-1", "患者退费")
+        .await
+        .unwrap();
+    let flags = c.engine().fence_flags(&since).await.unwrap();
+    let kinds: Vec<FenceKind> = flags.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == FenceKind::Repeat).count(),
+        2,
+        "{flags:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == FenceKind::Burst).count(),
+        1,
+        "{flags:?}"
+    );
+    assert!(kinds.contains(&FenceKind::OwnRefund), "{flags:?}");
+    assert!(flags.iter().all(|f| f.operator == "S001"));
+    let own = flags
+        .iter()
+        .find(|f| f.kind == FenceKind::OwnRefund)
+        .unwrap();
+    assert_eq!(own.checkout_id, first);
+    let report = c.engine().ledger.verify_audit().await.unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
+/// A settlement outside the counter's opening hours is flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_in_the_night_is_flagged() {
+    let f = counter(Duration::from_secs(3600)).await;
+    let night = chrono::Local::now()
+        .date_naive()
+        .and_hms_opt(23, 40, 0)
+        .unwrap();
+    let e = f.counter.engine().clone().with_clock(move || night);
+    let c = Counter::new(e, AuthSource::Window);
+    c.sign_in("C001", "cashier-pass-1").await.unwrap();
+    settle_for(&c, "440306199207080026", "李娜").await;
+    let flags = c.engine().fence_flags("2000-01-01").await.unwrap();
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0].kind, FenceKind::AfterHours);
+    assert!(flags[0].detail.contains("23:40"), "{}", flags[0].detail);
 }

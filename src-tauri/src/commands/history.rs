@@ -139,3 +139,25 @@ pub async fn history_resume(
     state.arm_scanner(false);
     show(&state, &checkout_id).await
 }
+
+/// Today's 电子围栏 flags (those who may read the audit log: supervisors, finance, admin).
+pub async fn fence_flags(state: State<'_, AppState>) -> AppResult<Vec<crate::dto::FenceFlagView>> {
+    require(&state, ledger::Action::ReadAudit).await?;
+    let since = state.now().format("%Y-%m-%d 00:00:00").to_string();
+    let flags = state
+        .engine
+        .fence_flags(&since)
+        .await
+        .map_err(checkout_error)?;
+    Ok(flags
+        .into_iter()
+        .map(|f| crate::dto::FenceFlagView {
+            kind_label: f.kind.label_zh().into(),
+            kind: f.kind,
+            checkout_id: f.checkout_id,
+            operator: f.operator,
+            time: f.time,
+            detail: f.detail,
+        })
+        .collect())
+}

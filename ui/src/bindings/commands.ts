@@ -6,6 +6,7 @@ import type { AppConfig } from "./AppConfig";
 import type { AppInfo } from "./AppInfo";
 import type { CatalogItemView } from "./CatalogItemView";
 import type { CheckoutView } from "./CheckoutView";
+import type { FenceFlagView } from "./FenceFlagView";
 import type { HistoryItemView } from "./HistoryItemView";
 import type { OperatorView } from "./OperatorView";
 import type { QueueItemView } from "./QueueItemView";
@@ -50,6 +51,7 @@ export const commands = {
   reconcileDay: (day: string, includeRefunds: boolean, float: string, cashCounted: string, cardTerminal: string) => call<ReconcileView>("reconcile_day", { day, includeRefunds, float, cashCounted, cardTerminal }),
   reconcileExport: () => call<string>("reconcile_export"),
   historyResume: (checkoutId: string) => call<CheckoutView>("history_resume", { checkoutId }),
+  fenceFlags: () => call<Array<FenceFlagView>>("fence_flags"),
   settingsGet: () => call<SettingsView>("settings_get"),
   settingsSave: (config: AppConfig) => call<SettingsView>("settings_save", { config }),
   settingsPrintTestPage: () => call<string>("settings_print_test_page"),

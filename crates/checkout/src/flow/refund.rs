@@ -59,6 +59,7 @@ impl Engine {
             Sent::Ok(r) => {
                 self.adopt_cancel(op, &mut rec, &msgid, &setl_id, &r.output)
                     .await?;
+                self.fence_after_refund(op, &rec, &sup.id).await;
                 self.view(id).await
             }
             Sent::Err(e) => {

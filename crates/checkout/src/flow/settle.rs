@@ -46,7 +46,10 @@ impl Engine {
         let doubt =
             match sent {
                 Sent::Ok(r) => match self.adopt_settlement(op, &mut rec, &msgid, &r.output).await {
-                    Ok(()) => return self.view(id).await,
+                    Ok(()) => {
+                        self.fence_after_settle(op, &rec).await;
+                        return self.view(id).await;
+                    }
                     // The center settled, but this counter could not write it down: say so.
                     // After a restart recovery books the recorded answer (or reverses it).
                     Err(e) if e.kind == ErrorCode::Ledger => return Err(CheckoutError::new(

@@ -1,4 +1,4 @@
-//! `yibao audit verify|list` and `yibao user add|list|passwd`.
+//! `yibao audit verify|list|flags` and `yibao user add|list|check`.
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +34,18 @@ enum AuditCmd {
         after: i64,
         #[arg(long, default_value_t = 1000)]
         limit: i64,
+    },
+    /// 电子围栏: the flags raised (repeat and burst settlements of one person, refunds of
+    /// one's own settlements, activity after hours), one JSON line each; a supervisor's,
+    /// finance's or admin's session.
+    Flags {
+        #[command(flatten)]
+        db: DbArgs,
+        /// From this day (YYYY-MM-DD); default today.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, env = "YIBAO_SESSION", hide_env_values = true)]
+        session: Option<String>,
     },
 }
 
@@ -158,6 +170,21 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::from(1))
                 }
+            }
+            AuditCmd::Flags { db, since, session } => {
+                let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;
+                super::session::authenticate(
+                    &l,
+                    session.as_deref(),
+                    None,
+                    ledger::Action::ReadAudit,
+                )
+                .await?;
+                let since = since.unwrap_or_else(|| Local::now().format("%Y-%m-%d").to_string());
+                for f in checkout::fence::flags(&l, &since).await? {
+                    println!("{}", serde_json::to_string(&f)?);
+                }
+                Ok(ExitCode::SUCCESS)
             }
             AuditCmd::List { db, after, limit } => {
                 let l = open_existing_ledger(&db.db, Some(&db.key_path())).await?;

@@ -37,6 +37,9 @@ pub struct AppConfig {
     /// 0 = not set: the counter does not call a real center until IT sets it
     /// (`YIBAO_COUNTER_NO` overrides; the built-in demo center uses 1).
     pub terminal_no: u8,
+    /// The CA certificate (PEM file) of the center's TLS certificate, when the region
+    /// runs its own CA. The certificate is always checked.
+    pub center_ca_file: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -54,6 +57,7 @@ impl Default for AppConfig {
             receipt_layout: "roll80".into(),
             language: "zh-CN".into(),
             terminal_no: 0,
+            center_ca_file: None,
         }
     }
 }

@@ -61,6 +61,12 @@ impl AppState {
             fixmedins_name: config.fixmedins_name.clone(),
             mdtrtarea_admvs: config.mdtrtarea_admvs.clone(),
         };
+        if let Some(f) = &config.center_ca_file {
+            cfg.center_ca = Some(
+                std::fs::read(f)
+                    .map_err(|e| anyhow::anyhow!("医保中心的 CA 证书 {f} 无法读取（{e}）"))?,
+            );
+        }
         cfg.offline_mode = if config.offline_mode == "self_pay_all" {
             checkout::OfflineMode::SelfPayAll
         } else {

@@ -71,6 +71,8 @@ pub struct EngineConfig {
     pub auth_source: ledger::AuthSource,
     /// 电子围栏 thresholds.
     pub fence: fence::FenceRules,
+    /// The CA of the center's TLS certificate (PEM) when it is not a public one.
+    pub center_ca: Option<Vec<u8>>,
 }
 
 impl EngineConfig {
@@ -91,6 +93,7 @@ impl EngineConfig {
             read_timeout: std::time::Duration::from_secs(15),
             auth_source: ledger::AuthSource::Window,
             fence: fence::FenceRules::default(),
+            center_ca: None,
         }
     }
 }
@@ -223,6 +226,7 @@ impl Engine {
         let mut cc = ClientConfig::new(cfg.center_url.clone());
         cc.connect_timeout = cfg.connect_timeout;
         cc.read_timeout = cfg.read_timeout;
+        cc.ca_pem = cfg.center_ca.clone();
         let client =
             Client::new(cc, cfg.institution.clone()).map_err(|e| CheckoutError::center(&e))?;
         Ok(Engine {

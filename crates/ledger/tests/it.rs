@@ -210,31 +210,28 @@ async fn unknown_ids_cost_as_much_as_known_ones() {
     l.create_operator("c1", "收银", Role::Cashier, "mei-tian-8-dian", now)
         .await
         .unwrap();
-    // Both run argon2 once: the unknown id is no faster than a wrong password by
-    // more than a quarter (it was 12 ms against 64 ms).
-    let time = |id: &'static str| {
-        let l = l.clone();
-        async move {
-            let mut best = std::time::Duration::MAX;
-            for i in 0..3 {
-                let s = std::time::Instant::now();
-                let _ = l
-                    .verify_password_at(
-                        id,
-                        "x-wrong-pass",
-                        AuthSource::Cli,
-                        now + chrono::Duration::hours(i),
-                    )
-                    .await;
-                best = best.min(s.elapsed());
-            }
-            best
+    // Both run argon2 once. Before, an unknown id answered in 12 ms against 64 ms for
+    // a wrong password (no hashing at all): now the fastest of several interleaved tries
+    // of each is within a factor of two (the margin absorbs a loaded machine; a path
+    // without the hash is five times faster).
+    let mut known = std::time::Duration::MAX;
+    let mut unknown = std::time::Duration::MAX;
+    for i in 0..6 {
+        for (id, best) in [("c1", &mut known), ("nobody", &mut unknown)] {
+            let s = std::time::Instant::now();
+            let _ = l
+                .verify_password_at(
+                    id,
+                    "x-wrong-pass",
+                    AuthSource::Cli,
+                    now + chrono::Duration::hours(i),
+                )
+                .await;
+            *best = (*best).min(s.elapsed());
         }
-    };
-    let known = time("c1").await;
-    let unknown = time("nobody").await;
+    }
     assert!(
-        unknown * 4 >= known * 3,
+        unknown * 2 >= known,
         "unknown id {unknown:?} vs known {known:?}"
     );
 }

@@ -30,6 +30,10 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     pub infver: String,
     pub layers: Vec<Arc<dyn Layer>>,
+    /// The certificate authority of the center's TLS certificate (PEM), when it is not
+    /// one of the public roots (regional platforms often run their own CA). The center's
+    /// certificate is always checked: there is no switch to accept any certificate.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -40,6 +44,7 @@ impl ClientConfig {
             read_timeout: Duration::from_secs(15),
             infver: "V1.0".into(),
             layers: Vec::new(),
+            ca_pem: None,
         }
     }
 }
@@ -122,7 +127,13 @@ pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 impl Client {
     pub fn new(cfg: ClientConfig, institution: Institution) -> Result<Client, CallError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &cfg.ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| CallError::NotSent(format!("the center's CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        let http = builder
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.read_timeout)
             .no_proxy()
@@ -188,10 +199,18 @@ impl Client {
             }
         }
         let resp = req.body(body).send().await.map_err(|e| {
+            // The whole chain: "error sending request" alone hides the reason (a
+            // certificate the counter does not trust, a reset, …).
+            let mut why = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                why = format!("{why}: {s}");
+                src = s.source();
+            }
             if (e.is_connect() && !e.is_timeout()) || e.is_builder() {
-                CallError::NotSent(e.to_string())
+                CallError::NotSent(why)
             } else {
-                CallError::InDoubt(e.to_string())
+                CallError::InDoubt(why)
             }
         })?;
         let status = resp.status();

@@ -82,3 +82,151 @@ async fn an_answer_over_the_size_limit_is_refused() {
     let e = send(&client(&url)).await.unwrap_err();
     assert!(e.detail().contains("refused"), "{}", e.detail());
 }
+
+/// A TLS center (`openssl s_server`) with a certificate from its own CA, made here.
+struct TlsCenter {
+    url: String,
+    ca: Vec<u8>,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TlsCenter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tls_center() -> Option<TlsCenter> {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    let run = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let ok = run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Regional CA",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]) && run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &p("srv.key"),
+        "-out",
+        &p("srv.csr"),
+    ]) && {
+        std::fs::write(
+            dir.path().join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            &p("srv.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &p("ext.cnf"),
+            "-out",
+            &p("srv.pem"),
+        ])
+    };
+    if !ok {
+        eprintln!("skipped: openssl could not make the test certificates");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(port.to_string())
+        .args(["-cert", &p("srv.pem"), "-key", &p("srv.key")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "s_server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(TlsCenter {
+        url: format!("https://127.0.0.1:{port}"),
+        ca: std::fs::read(dir.path().join("ca.pem")).unwrap(),
+        child,
+        _dir: dir,
+    })
+}
+
+/// TLS to a center with its certificate checked: a certificate the counter has no CA
+/// for is refused before anything is sent (the envelope never leaves); with the
+/// region's CA configured the handshake succeeds (the test server is no center, so
+/// its answer is unreadable — a different failure, after the TLS check).
+#[tokio::test]
+async fn the_centers_certificate_is_checked() {
+    let Some(center) = tls_center() else { return };
+    let e = send(&client(&center.url)).await.unwrap_err();
+    assert!(matches!(e, nhsa::CallError::NotSent(_)), "{e:?}");
+    assert!(
+        e.detail().to_lowercase().contains("certificate"),
+        "{}",
+        e.detail()
+    );
+    let mut cfg = ClientConfig::new(center.url.clone());
+    cfg.ca_pem = Some(center.ca.clone());
+    cfg.read_timeout = std::time::Duration::from_secs(2);
+    let trusting = Client::new(
+        cfg,
+        Institution {
+            fixmedins_code: "H44030300001".into(),
+            fixmedins_name: "演示医院".into(),
+            mdtrtarea_admvs: "440300".into(),
+        },
+    )
+    .unwrap();
+    let e = send(&trusting).await.unwrap_err();
+    assert!(
+        !e.detail().to_lowercase().contains("certificate"),
+        "the configured CA was not used: {}",
+        e.detail()
+    );
+}

@@ -15,4 +15,9 @@ language: string,
  * 0 = not set: the counter does not call a real center until IT sets it
  * (`YIBAO_COUNTER_NO` overrides; the built-in demo center uses 1).
  */
-terminal_no: number, };
+terminal_no: number, 
+/**
+ * The CA certificate (PEM file) of the center's TLS certificate, when the region
+ * runs its own CA. The certificate is always checked.
+ */
+center_ca_file: string | null, };

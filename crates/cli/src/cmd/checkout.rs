@@ -38,6 +38,10 @@ pub struct CenterArgs {
     /// msgid). Required once per ledger; kept in the ledger afterwards.
     #[arg(long, env = "YIBAO_COUNTER_NO")]
     pub terminal: Option<u8>,
+    /// The CA certificate (PEM) of the center's TLS certificate, when the region runs its
+    /// own CA; the certificate is always checked.
+    #[arg(long)]
+    pub center_ca: Option<PathBuf>,
     /// The operator's session (`yibao login`); required by every command that acts.
     #[arg(long, env = "YIBAO_SESSION", hide_env_values = true)]
     pub session: Option<String>,
@@ -126,6 +130,10 @@ async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> 
     cfg.read_timeout = std::time::Duration::from_secs(c.timeout.max(1));
     cfg.offline_mode = offline;
     cfg.auth_source = ledger::AuthSource::Cli;
+    if let Some(p) = &c.center_ca {
+        cfg.center_ca =
+            Some(std::fs::read(p).with_context(|| format!("reading --center-ca {}", p.display()))?);
+    }
     Engine::new(ledger, cfg).map_err(|e| anyhow::anyhow!(e.message))
 }
 

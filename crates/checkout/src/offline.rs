@@ -4,7 +4,7 @@ use billing::{BillLine, PersonFunds, RegionKind, Situation, YearUsage};
 use chrono::Duration;
 use ledger::{CallState, CheckoutMode, CheckoutRecord, CheckoutState, OutboxItem};
 use money::Fen;
-use nhsa::Infno;
+use nhsa::{Caller, Infno};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -298,16 +298,22 @@ impl Engine {
                         name: operator_name,
                     }
                 };
-                let r = self
-                    .call_ok(
-                        &whose,
-                        None,
-                        "",
-                        Infno::SignOut,
-                        nhsa::inputs::sign_out(&sign_no, &whose.id),
-                    )
-                    .await?;
-                Ok(r.output)
+                // The envelope carries the sign_no being closed: looking one up for the
+                // operator (as other calls do) would sign them in again first (9001).
+                let caller = Caller {
+                    opter: whose.id.clone(),
+                    opter_name: whose.name.clone(),
+                    sign_no: sign_no.clone(),
+                    ..Default::default()
+                };
+                let input = nhsa::inputs::sign_out(&sign_no, &whose.id);
+                match self
+                    .send_recorded(&whose, &caller, None, None, Infno::SignOut, None, input)
+                    .await?
+                {
+                    (_, crate::Sent::Ok(r)) => Ok(r.output),
+                    (_, crate::Sent::Err(e)) => Err(CheckoutError::center(&e)),
+                }
             }
             Job::Settle { checkout_id } => self.replay_settlement(op, &checkout_id).await,
         }

@@ -56,6 +56,10 @@ async fn replays_run_as_whoever_is_signed_in_now_and_stop_at_sign_out() {
     let a = c.sign_in("C001", "cashier-pass-1").await.unwrap();
     let id = c.current_or_start().await.unwrap();
     let e = c.engine();
+    // A talks to the center once (9001, 1101), so A has a sign-in to close at sign-out.
+    e.resolve_id(&a.operator(), &id, "44030519850312001X", "张伟")
+        .await
+        .unwrap();
     e.set_lines(&a.operator(), &id, lines()).await.unwrap();
     e.offline_collect(
         &a.operator(),
@@ -79,6 +83,25 @@ async fn replays_run_as_whoever_is_signed_in_now_and_stop_at_sign_out() {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "replay never ran");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // … and A's queued 9002 is sent (as A, closing A's sign_no, without signing A in).
+    loop {
+        let open = e
+            .ledger
+            .outbox(false)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.state != ledger::OutboxState::Done)
+            .count();
+        if open == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the 9002 was never sent"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let today = e.now().date();

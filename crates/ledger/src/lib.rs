@@ -14,6 +14,7 @@
 //!
 //! Invariant: a call to the center is recorded ([`Ledger::begin_call`]) before it is sent.
 
+mod adjustments;
 mod audit;
 mod calls;
 mod checkouts;
@@ -21,8 +22,11 @@ mod crypto;
 mod error;
 mod operators;
 mod outbox;
+mod payments;
+mod receipts;
 mod roles;
 mod sessions;
+mod settlements;
 mod state;
 
 use std::collections::{HashMap, HashSet};
@@ -38,20 +42,20 @@ use sqlx::SqlitePool;
 /// Re-exported so callers pass the same time type.
 pub use chrono;
 
+pub use adjustments::Adjustment;
 pub use audit::{canonical_json, hmac_sm3, AuditEntry, AuditProblem, AuditReport};
 pub use calls::{CallState, CenterCall};
-pub use checkouts::{
-    Adjustment, CheckoutRecord, LedgerTotals, NewPayment, PaymentChannel, PaymentRecord,
-    SettlementKind, SettlementRecord,
-};
+pub use checkouts::CheckoutRecord;
 pub use crypto::{KeySecret, LedgerKey};
 pub use error::{AuthError, Error, Result};
 pub use operators::{
     password_problem, Operator, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, MIN_PASSWORD_CHARS,
 };
 pub use outbox::{OutboxItem, OutboxState};
+pub use payments::{NewPayment, PaymentChannel, PaymentRecord};
 pub use roles::{Action, AuthSource, Role};
 pub use sessions::{Session, SESSION_HOURS};
+pub use settlements::{LedgerTotals, SettlementKind, SettlementRecord};
 pub use state::{CheckoutMode, CheckoutState};
 
 /// Text form of times in the ledger (sorts like the time itself).
@@ -65,6 +69,14 @@ pub(crate) fn parse_time(s: &str) -> Result<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, TIME_FMT)
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S"))
         .map_err(|_| Error::Invalid(format!("bad time in ledger: {s:?}")))
+}
+
+pub(crate) fn json_text(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+pub(crate) fn parse_json(s: String) -> serde_json::Value {
+    serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s))
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";

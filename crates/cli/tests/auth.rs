@@ -1,26 +1,9 @@
 //! Authorization in the engine, for every shell: the command line authenticates its
 //! operator (`yibao login`) and the roles decide what each may do (issue "Security").
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 mod common;
-use common::{add_users, login, session, yibao, Sim, BILL, STAFF};
-
-fn with_stdin(mut c: std::process::Command, input: &str) -> Output {
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use common::{add_users, login, session, with_stdin, yibao, Sim, BILL, STAFF};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()

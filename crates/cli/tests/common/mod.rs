@@ -84,28 +84,34 @@ impl Sim {
     }
 }
 
-/// `yibao login` as `id` (password from [`STAFF`]); the session token.
-pub fn login(db: &Path, id: &str) -> String {
+/// Run `c` with `input` on its standard input; its output.
+pub fn with_stdin(mut c: Command, input: &str) -> std::process::Output {
     use std::io::Write;
-    let pw = STAFF
-        .iter()
-        .find(|u| u.0 == id)
-        .unwrap_or_else(|| panic!("{id} is not in STAFF"))
-        .3;
-    let mut c = yibao()
-        .args(["login", "--operator", id, "--db"])
-        .arg(db)
+    let mut child = c
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin
+    child
+        .stdin
         .take()
         .unwrap()
-        .write_all(format!("{pw}\n").as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
-    let out = c.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `yibao login` as `id` (password from [`STAFF`]); the session token.
+pub fn login(db: &Path, id: &str) -> String {
+    let pw = STAFF
+        .iter()
+        .find(|u| u.0 == id)
+        .unwrap_or_else(|| panic!("{id} is not in STAFF"))
+        .3;
+    let mut c = yibao();
+    c.args(["login", "--operator", id, "--db"]).arg(db);
+    let out = with_stdin(c, &format!("{pw}\n"));
     assert!(
         out.status.success(),
         "login {id}: {}",
@@ -134,28 +140,22 @@ pub fn session(db: &Path, id: &str) -> String {
 /// first account of an empty ledger is made without a session; the others by the
 /// supervisor S001 (who must be first when the ledger is empty).
 pub fn add_users(db: &Path, users: &[(&str, &str, &str, &str)]) {
-    use std::io::Write;
     let marker = db.with_extension("staff");
     for (id, name, role, pw) in users {
         let mut c = yibao();
         if marker.exists() {
             c.env("YIBAO_SESSION", login(db, "S001"));
         }
-        let mut c = c
-            .args(["user", "add", "--id", id, "--name", name, "--role", role])
+        c.args(["user", "add", "--id", id, "--name", name, "--role", role])
             .arg("--password-stdin")
             .arg("--db")
-            .arg(db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{pw}\n").as_bytes())
-            .unwrap();
-        assert!(c.wait().unwrap().success(), "user add {id}");
+            .arg(db);
+        let out = with_stdin(c, &format!("{pw}\n"));
+        assert!(
+            out.status.success(),
+            "user add {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::write(&marker, "").unwrap();
     }
 }

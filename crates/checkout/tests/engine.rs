@@ -713,3 +713,46 @@ async fn a_replay_never_sends_a_second_2207_while_the_first_is_unresolved() {
         .count();
     assert_eq!(valid, 1);
 }
+
+/// A visit from the HIS goes out as it is: 2201 names the visit's doctor, department
+/// and 科别 (not the cashier), 2203 every diagnosis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_his_visit_is_what_2201_and_2203_send() {
+    let (e, op, _url, _d) = setup(Duration::from_secs(10)).await;
+    let v = e.start(&op).await.unwrap();
+    e.resolve_id(&op, &v.id, "44030519850312001X", "张伟")
+        .await
+        .unwrap();
+    let visit: nhsa::visit::Visit = serde_json::from_value(serde_json::json!({
+        "ipt_otp_no": "MZ202612010001", "begntime": "2026-12-01 08:30:00",
+        "dept_code": "A03.01", "dept_name": "心血管内科门诊", "caty": "A03",
+        "atddr_no": "D440300000001", "dr_name": "李明",
+        "diseinfo": [{"diag_type": "1", "diag_srt_no": 1, "diag_code": "I10.x00",
+            "diag_name": "原发性高血压", "diag_dept": "心血管内科门诊",
+            "dise_dor_no": "D440300000001", "dise_dor_name": "李明",
+            "diag_time": "2026-12-01 08:40:00", "vali_flag": "1"}]
+    }))
+    .unwrap();
+    let mut incomplete = visit.clone();
+    incomplete.dr_name.clear();
+    let err = e.set_visit(&op, &v.id, incomplete).await.unwrap_err();
+    assert!(err.message.contains("dr_name"), "{}", err.message);
+    e.set_visit(&op, &v.id, visit).await.unwrap();
+    e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.presettle(&op, &v.id, true).await.unwrap();
+    let calls = e.ledger.calls_of_checkout(&v.id).await.unwrap();
+    let reg = &calls.iter().find(|c| c.infno == "2201").unwrap().request["data"];
+    assert_eq!(reg["atddr_no"], "D440300000001");
+    assert_eq!(reg["dr_name"], "李明");
+    assert_eq!(reg["dept_code"], "A03.01");
+    assert_eq!(reg["caty"], "A03");
+    assert_eq!(reg["ipt_otp_no"], "MZ202612010001");
+    assert_ne!(
+        reg["atddr_no"],
+        op.id.as_str(),
+        "the cashier sent as the doctor"
+    );
+    let up = &calls.iter().find(|c| c.infno == "2203").unwrap().request;
+    assert_eq!(up["diseinfo"][0]["diag_code"], "I10.x00");
+    assert_eq!(up["diseinfo"][0]["dise_dor_no"], "D440300000001");
+}

@@ -39,6 +39,43 @@ pub fn register(
         "dept_name": dept, "caty": "A03"}})
 }
 
+/// 2201 for a visit from the HIS: the visit's own doctor, department, 科别, 门诊号
+/// and time (no field is filled from the cashier).
+pub fn register_visit(
+    psn_no: &str,
+    insutype: &str,
+    cert_type: &str,
+    cert_no: &str,
+    visit: &crate::visit::Visit,
+) -> Value {
+    let mut data = json!({"psn_no": psn_no, "insutype": insutype, "mdtrt_cert_type": cert_type,
+        "mdtrt_cert_no": cert_no});
+    if let (Some(d), Some(v)) = (data.as_object_mut(), visit.register_fields().as_object()) {
+        d.extend(v.clone());
+    }
+    json!({"data": data})
+}
+
+/// 2203 for a visit from the HIS: every diagnosis with all its fields.
+pub fn visit_upload_visit(
+    mdtrt_id: &str,
+    psn_no: &str,
+    med_type: &str,
+    visit: &crate::visit::Visit,
+) -> Value {
+    // The 病种 belongs to a 慢特病 visit (med_type 14) only.
+    let chronic = med_type == "14";
+    let (dise_codg, dise_name) = if chronic {
+        (visit.dise_codg.as_str(), visit.dise_name.as_str())
+    } else {
+        ("", "")
+    };
+    json!({"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": med_type,
+        "begntime": visit.begntime, "main_cond_dscr": "", "dise_codg": dise_codg,
+        "dise_name": dise_name, "birctrl_type": "", "birctrl_matn_date": ""},
+        "diseinfo": visit.diseinfo_rows()})
+}
+
 pub fn visit_upload(
     mdtrt_id: &str,
     psn_no: &str,
@@ -185,4 +222,105 @@ pub fn settle_query(psn_no: &str, setl_id: &str, mdtrt_id: &str) -> Value {
 
 pub fn visit_query(psn_no: &str, begntime: &str, endtime: &str) -> Value {
     json!({"data": {"psn_no": psn_no, "begntime": begntime, "endtime": endtime, "med_type": "", "mdtrt_id": ""}})
+}
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use crate::visit::{Diagnosis, Visit};
+
+    fn visit() -> Visit {
+        Visit {
+            ipt_otp_no: "MZ202612010001".into(),
+            begntime: "2026-12-01 08:30:00".into(),
+            dept_code: "A03.01".into(),
+            dept_name: "心血管内科门诊".into(),
+            caty: "A03".into(),
+            atddr_no: "D440300000001".into(),
+            dr_name: "李明".into(),
+            dise_codg: String::new(),
+            dise_name: String::new(),
+            diseinfo: vec![Diagnosis {
+                diag_type: "1".into(),
+                diag_srt_no: 1,
+                diag_code: "I10.x00".into(),
+                diag_name: "原发性高血压".into(),
+                diag_dept: "心血管内科门诊".into(),
+                dise_dor_no: "D440300000001".into(),
+                dise_dor_name: "李明".into(),
+                diag_time: "2026-12-01 08:40:00".into(),
+                vali_flag: "1".into(),
+            }],
+        }
+    }
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    /// 2201 carries exactly the interface's fields, the doctor and department the HIS
+    /// named — not the cashier, not the department's name as its code.
+    #[test]
+    fn register_sends_the_visits_doctor_and_department() {
+        let v = register_visit("P1", "310", "02", "44030519850312001X", &visit());
+        let d = &v["data"];
+        assert_eq!(
+            keys(d),
+            [
+                "atddr_no",
+                "begntime",
+                "caty",
+                "dept_code",
+                "dept_name",
+                "dr_name",
+                "insutype",
+                "ipt_otp_no",
+                "mdtrt_cert_no",
+                "mdtrt_cert_type",
+                "psn_no"
+            ]
+        );
+        assert_eq!(d["atddr_no"], "D440300000001");
+        assert_eq!(d["dr_name"], "李明");
+        assert_eq!(d["dept_code"], "A03.01");
+        assert_eq!(d["caty"], "A03");
+        assert_eq!(d["ipt_otp_no"], "MZ202612010001");
+    }
+
+    /// 2203 carries every diagnosis with all its fields.
+    #[test]
+    fn visit_upload_sends_every_diagnosis_field() {
+        let v = visit_upload_visit("M1", "P1", "11", &visit());
+        let row = &v["diseinfo"][0];
+        assert_eq!(
+            keys(row),
+            [
+                "diag_code",
+                "diag_dept",
+                "diag_name",
+                "diag_srt_no",
+                "diag_time",
+                "diag_type",
+                "dise_dor_name",
+                "dise_dor_no",
+                "vali_flag"
+            ]
+        );
+        assert_eq!(row["diag_code"], "I10.x00");
+        assert_eq!(row["diag_srt_no"], "1");
+        assert_eq!(v["mdtrtinfo"]["begntime"], "2026-12-01 08:30:00");
+    }
+
+    #[test]
+    fn a_visit_without_a_doctor_code_or_main_diagnosis_says_what_is_missing() {
+        let mut v = visit();
+        assert!(v.missing().is_empty(), "{:?}", v.missing());
+        v.atddr_no.clear();
+        v.diseinfo[0].diag_srt_no = 2;
+        let m = v.missing();
+        assert!(m.iter().any(|s| s.contains("医保医师编码")), "{m:?}");
+        assert!(m.iter().any(|s| s.contains("主诊断")), "{m:?}");
+    }
 }

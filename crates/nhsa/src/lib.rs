@@ -21,6 +21,7 @@ pub mod secure;
 pub mod sm;
 pub mod tx;
 pub mod types;
+pub mod visit;
 
 pub use client::{CallError, Caller, Client, ClientConfig, Institution, MAX_ANSWER_BYTES};
 pub use envelope::{format_msgid, parse_msgid, RequestEnvelope, ResponseEnvelope};

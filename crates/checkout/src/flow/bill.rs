@@ -57,4 +57,33 @@ impl Engine {
         self.save(op, &mut rec).await?;
         self.view(id).await
     }
+
+    /// The visit the HIS gave with the bill (doctor, department, diagnoses): 2201 and
+    /// 2203 send it as it is. Refused — before anything is sent — when it lacks what
+    /// the interface requires, saying what (e.g. 就诊医生未维护医保医师编码).
+    pub async fn set_visit(
+        &self,
+        op: &Operator,
+        id: &str,
+        visit: nhsa::visit::Visit,
+    ) -> Result<CheckoutView> {
+        let mut rec = self.load(id).await?;
+        if rec.mdtrt_id.is_some() {
+            return Err(CheckoutError::state("这次就诊已挂号，不能再换就诊信息"));
+        }
+        let missing = visit.missing();
+        if !missing.is_empty() {
+            return Err(CheckoutError::input(format!(
+                "就诊信息不完整，不能上传医保：{}",
+                missing.join("；")
+            )));
+        }
+        set_ctx(
+            &mut rec,
+            "visit",
+            serde_json::to_value(&visit).unwrap_or(Value::Null),
+        );
+        self.save(op, &mut rec).await?;
+        self.view(id).await
+    }
 }

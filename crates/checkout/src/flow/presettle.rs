@@ -32,25 +32,30 @@ impl Engine {
         let cert_no = person_str(&rec, "mdtrt_cert_no");
         let now = self.now();
         let t = now.format("%Y-%m-%d %H:%M:%S").to_string();
+        let visit: Option<nhsa::visit::Visit> = crate::ctx_of(&rec, "visit");
         if rec.mdtrt_id.is_none() {
-            let otp = format!("M{}", &id.replace('-', "")[..12]);
+            let otp = match &visit {
+                Some(v) => v.ipt_otp_no.clone(),
+                None => format!("M{}", &id.replace('-', "")[..12]),
+            };
+            let register = match &visit {
+                // The HIS's visit: its own doctor, department and 科别.
+                Some(v) => {
+                    nhsa::inputs::register_visit(&psn_no, &insutype, &cert_type, &cert_no, v)
+                }
+                None => nhsa::inputs::register(
+                    &psn_no,
+                    &insutype,
+                    &t,
+                    &cert_type,
+                    &cert_no,
+                    &otp,
+                    &op.id,
+                    &self.cfg.dept_name,
+                ),
+            };
             let r = self
-                .call_ok(
-                    op,
-                    Some(id),
-                    &insuplc,
-                    Infno::Register,
-                    nhsa::inputs::register(
-                        &psn_no,
-                        &insutype,
-                        &t,
-                        &cert_type,
-                        &cert_no,
-                        &otp,
-                        &op.id,
-                        &self.cfg.dept_name,
-                    ),
-                )
+                .call_ok(op, Some(id), &insuplc, Infno::Register, register)
                 .await?;
             let mdtrt = r.output["data"]["mdtrt_id"]
                 .as_str()
@@ -74,14 +79,22 @@ impl Engine {
                 Some(id),
                 &insuplc,
                 Infno::VisitUpload,
-                nhsa::inputs::visit_upload(
-                    rec.mdtrt_id.as_deref().unwrap_or(""),
-                    &psn_no,
-                    med_type,
-                    &t,
-                    &dise,
-                    &dise_name,
-                ),
+                match &visit {
+                    Some(v) => nhsa::inputs::visit_upload_visit(
+                        rec.mdtrt_id.as_deref().unwrap_or(""),
+                        &psn_no,
+                        med_type,
+                        v,
+                    ),
+                    None => nhsa::inputs::visit_upload(
+                        rec.mdtrt_id.as_deref().unwrap_or(""),
+                        &psn_no,
+                        med_type,
+                        &t,
+                        &dise,
+                        &dise_name,
+                    ),
+                },
             )
             .await?;
         }

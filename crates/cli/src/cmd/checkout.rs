@@ -239,6 +239,30 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
         eprintln!("invalid bill: {e}");
         return Ok(ExitCode::from(exit::INVALID));
     }
+    // A HIS bill carries the visit (doctor, department, diagnoses): checked here,
+    // before anything is sent, and sent as it is in 2201 and 2203.
+    let visit = match v.get("visit") {
+        None | Some(Value::Null) => None,
+        Some(x) => match serde_json::from_value::<nhsa::visit::Visit>(x.clone()) {
+            Ok(visit) => Some(visit),
+            Err(e) => {
+                eprintln!("invalid bill: visit: {e}");
+                return Ok(ExitCode::from(exit::INVALID));
+            }
+        },
+    };
+    if let Some(missing) = visit
+        .as_ref()
+        .map(|v| v.missing())
+        .filter(|m| !m.is_empty())
+    {
+        let e = CheckoutError::input(format!(
+            "就诊信息不完整，不能上传医保：{}",
+            missing.join("；")
+        ));
+        print_err(&e);
+        return Ok(ExitCode::from(exit::INVALID));
+    }
     let supervisor_pw = match &a.supervisor {
         Some(_) if a.accept_discrepancy.is_some() => {
             let mut pw = String::new();
@@ -262,7 +286,7 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async move {
         let e = engine(&a.center, offline).await?;
-        let code = checkout_headless(&e, &a, lines, given, supervisor_pw).await;
+        let code = checkout_headless(&e, &a, lines, visit, given, supervisor_pw).await;
         e.ledger.close().await;
         code
     })
@@ -272,6 +296,7 @@ async fn checkout_headless(
     e: &Engine,
     a: &CheckoutArgs,
     lines: Vec<billing::BillLine>,
+    visit: Option<nhsa::visit::Visit>,
     given: Option<Fen>,
     supervisor_pw: Option<String>,
 ) -> anyhow::Result<ExitCode> {
@@ -300,6 +325,9 @@ async fn checkout_headless(
     let id = c.id.clone();
     let online = async {
         e.resolve_qr(&op, &id, &a.qr).await?;
+        if let Some(v) = &visit {
+            e.set_visit(&op, &id, v.clone()).await?;
+        }
         e.set_lines(&op, &id, lines.clone()).await?;
         e.presettle(&op, &id, !a.no_account).await?;
         let mut v = e.settle(&op, &id).await?;

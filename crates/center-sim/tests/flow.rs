@@ -87,7 +87,7 @@ impl T {
         let d = self
             .call(
                 Infno::QrDecode,
-                i::qr_decode(qr, "C001", "李收费", "门诊收费处"),
+                i::qr_decode(qr, "H44030300001", "C001", "李收费", "SF001", "门诊收费处"),
             )
             .await?;
         let token = d.output["data"]["ecToken"].as_str().unwrap().to_string();
@@ -647,4 +647,32 @@ async fn the_default_simulator_serves_no_test_controls() {
         .await
         .unwrap();
     assert!(persons.status().is_success());
+}
+
+/// 1162 without the institution (orgId) or the desk's 医保科室编号 is refused, as the
+/// platform refuses it.
+#[tokio::test]
+async fn a_qr_decode_without_org_id_or_office_is_refused() {
+    let mut t = start(Default::default()).await;
+    let p = t.person("normal_employee").await;
+    let qr: String = reqwest::get(format!(
+        "{}/sim/persons/{}/qr",
+        t.url,
+        p["psn_no"].as_str().unwrap()
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    for (field, says) in [("orgId", "orgId"), ("officeId", "officeId")] {
+        let mut input = i::qr_decode(&qr, "H44030300001", "C001", "李收费", "SF001", "门诊收费处");
+        input["data"][field] = serde_json::json!("");
+        let e = t.call(Infno::QrDecode, input).await.unwrap_err();
+        assert!(e.detail().contains(says), "{field}: {}", e.detail());
+    }
+    assert!(
+        t.resolve(&qr).await.is_ok(),
+        "the complete 1162 is accepted"
+    );
 }

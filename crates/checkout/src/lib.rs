@@ -65,6 +65,8 @@ pub struct EngineConfig {
     pub catalog: Catalog,
     pub hosp_lv: u8,
     pub dept_name: String,
+    /// The cashier desk's 医保科室编号 (1162 `officeId`).
+    pub dept_code: String,
     pub connect_timeout: std::time::Duration,
     pub read_timeout: std::time::Duration,
     /// Where approvers type their passwords (lock-outs are counted per source).
@@ -89,6 +91,7 @@ impl EngineConfig {
             catalog: Catalog::demo(),
             hosp_lv: 2,
             dept_name: "门诊收费处".into(),
+            dept_code: "SF001".into(),
             connect_timeout: std::time::Duration::from_secs(3),
             read_timeout: std::time::Duration::from_secs(15),
             auth_source: ledger::AuthSource::Window,

@@ -11,10 +11,19 @@ pub fn sign_out(sign_no: &str, opter_no: &str) -> Value {
     json!({"signOut": {"sign_no": sign_no, "opter_no": opter_no}})
 }
 
-/// 1162 for a cashier desk settling bills (用码业务类型 01301 门诊结算).
-pub fn qr_decode(ec_qr_code: &str, opter: &str, opter_name: &str, dept: &str) -> Value {
-    json!({"data": {"ecQrCode": ec_qr_code, "businessType": "01301", "operatorId": opter,
-        "operatorName": opter_name, "officeId": dept, "officeName": dept}})
+/// 1162 for a cashier desk settling bills (用码业务类型 01301 门诊结算): the institution
+/// (`orgId`, its 定点医药机构编号) and the desk's 医保科室编号 and name.
+pub fn qr_decode(
+    ec_qr_code: &str,
+    org_id: &str,
+    opter: &str,
+    opter_name: &str,
+    office_id: &str,
+    office_name: &str,
+) -> Value {
+    json!({"data": {"ecQrCode": ec_qr_code, "orgId": org_id, "businessType": "01301",
+        "operatorId": opter, "operatorName": opter_name, "officeId": office_id,
+        "officeName": office_name}})
 }
 
 /// 1101 by 电子凭证 (01 + ecToken) or 身份证 (02 + number).
@@ -258,6 +267,35 @@ mod golden {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
         k
+    }
+
+    /// 1162 names the institution (orgId) and the desk by its code, not by its name.
+    #[test]
+    fn qr_decode_sends_the_institution_and_the_desks_code() {
+        let v = qr_decode(
+            "QR",
+            "H44030300001",
+            "C001",
+            "李收费",
+            "SF001",
+            "门诊收费处",
+        );
+        let d = &v["data"];
+        assert_eq!(
+            keys(d),
+            [
+                "businessType",
+                "ecQrCode",
+                "officeId",
+                "officeName",
+                "operatorId",
+                "operatorName",
+                "orgId"
+            ]
+        );
+        assert_eq!(d["orgId"], "H44030300001");
+        assert_eq!(d["officeId"], "SF001");
+        assert_eq!(d["officeName"], "门诊收费处");
     }
 
     /// 2201 carries exactly the interface's fields, the doctor and department the HIS

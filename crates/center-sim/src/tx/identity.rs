@@ -118,6 +118,13 @@ pub(super) async fn decode_qr(
     if code.is_empty() {
         return biz("data.ecQrCode 不能为空");
     }
+    // As the platform does: the institution and the desk must be named.
+    if text(data, "orgId").is_empty() {
+        return biz("data.orgId（定点医药机构编号）不能为空");
+    }
+    if text(data, "officeId").is_empty() {
+        return biz("data.officeId（医保科室编号）不能为空");
+    }
     if qr::is_payment_code(&code) {
         return biz("请使用医保电子凭证二维码（扫到的是付款码）");
     }

@@ -60,7 +60,14 @@ impl Engine {
                         Some(id),
                         "",
                         Infno::QrDecode,
-                        nhsa::inputs::qr_decode(&code, &op.id, &op.name, &self.cfg.dept_name),
+                        nhsa::inputs::qr_decode(
+                            &code,
+                            &self.cfg.institution.fixmedins_code,
+                            &op.id,
+                            &op.name,
+                            &self.cfg.dept_code,
+                            &self.cfg.dept_name,
+                        ),
                     )
                     .await?;
                 let d: nhsa::types::EcInfo = serde_json::from_value(r.output["data"].clone())

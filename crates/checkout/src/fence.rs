@@ -115,14 +115,17 @@ impl Engine {
         let now = self.now();
         let mut flags = Vec::new();
         let code: Option<String> = ctx_of(rec, "qr_sm3");
+        // Only the minutes the rules look at are read (not the day, on every settlement).
+        let window = rules.repeat_minutes.max(rules.burst_minutes);
         let others: Vec<CheckoutRecord> = self
             .ledger
-            .checkouts(
+            .checkouts_since(
                 &[
                     CheckoutState::Settled,
                     CheckoutState::Done,
                     CheckoutState::Held,
                 ],
+                now - chrono::Duration::minutes(window),
                 300,
             )
             .await?
@@ -138,7 +141,7 @@ impl Engine {
         };
         if let Some(prev) = others.iter().find(|r| within(r, rules.repeat_minutes)) {
             flags.push((
-                crate::fence::FenceKind::Repeat,
+                FenceKind::Repeat,
                 format!(
                     "{} 分钟内已结算过一次（收费记录 {}，收费员 {}）",
                     rules.repeat_minutes,

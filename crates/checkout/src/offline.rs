@@ -152,23 +152,22 @@ impl Engine {
     /// center cannot be reached for (retried later with backoff).
     /// `force` (a cashier's 重试 or `yibao queue sync`) ignores the backoff times.
     pub async fn sync_queue(&self, op: &Operator, force: bool) -> Result<SyncReport> {
-        let holder = format!("{}-{}", op.id, uuid::Uuid::new_v4());
-        let now = self.now();
-        if !self
-            .ledger
-            .acquire_outbox_lease(&holder, now, now + Duration::minutes(5))
-            .await?
-        {
-            return Ok(SyncReport::default());
-        }
-        let r = self.sync_inner(op, force).await;
-        self.ledger.release_outbox_lease(&holder).await?;
-        r
+        self.sync_leased(op, force, None).await
     }
 
     /// Send the queued 9002 sign-outs now (at sign-out), and nothing else: the other
     /// items wait for the replay of whoever signs in next.
     pub async fn send_sign_outs(&self, op: &Operator) -> Result<SyncReport> {
+        self.sync_leased(op, true, Some("signout")).await
+    }
+
+    /// One drainer at a time (the outbox lease); `only`: items of this kind alone.
+    async fn sync_leased(
+        &self,
+        op: &Operator,
+        force: bool,
+        only: Option<&str>,
+    ) -> Result<SyncReport> {
         let holder = format!("{}-{}", op.id, uuid::Uuid::new_v4());
         let now = self.now();
         if !self
@@ -178,13 +177,9 @@ impl Engine {
         {
             return Ok(SyncReport::default());
         }
-        let r = self.sync_filtered(op, true, Some("signout")).await;
+        let r = self.sync_filtered(op, force, only).await;
         self.ledger.release_outbox_lease(&holder).await?;
         r
-    }
-
-    async fn sync_inner(&self, op: &Operator, force: bool) -> Result<SyncReport> {
-        self.sync_filtered(op, force, None).await
     }
 
     async fn sync_filtered(

@@ -145,12 +145,40 @@ impl Ledger {
         states: &[CheckoutState],
         limit: i64,
     ) -> Result<Vec<CheckoutRecord>> {
-        // The states filter and the limit run in SQLite (index on state): a year of
-        // checkouts is never read to show a day's list.
-        let filter = if states.is_empty() {
+        self.query_checkouts(states, None, limit).await
+    }
+
+    /// Like [`Ledger::checkouts`], only those changed at or after `since` (local time
+    /// text): what happened in the last minutes, without reading the day.
+    pub async fn checkouts_since(
+        &self,
+        states: &[CheckoutState],
+        since: NaiveDateTime,
+        limit: i64,
+    ) -> Result<Vec<CheckoutRecord>> {
+        self.query_checkouts(states, Some(fmt_time(since)), limit)
+            .await
+    }
+
+    async fn query_checkouts(
+        &self,
+        states: &[CheckoutState],
+        since: Option<String>,
+        limit: i64,
+    ) -> Result<Vec<CheckoutRecord>> {
+        // The filters and the limit run in SQLite (index on state): a year of checkouts
+        // is never read to show a day's list.
+        let mut conds = Vec::new();
+        if !states.is_empty() {
+            conds.push(format!("state IN ({})", vec!["?"; states.len()].join(", ")));
+        }
+        if since.is_some() {
+            conds.push("updated_at >= ?".to_string());
+        }
+        let filter = if conds.is_empty() {
             String::new()
         } else {
-            format!("WHERE state IN ({})", vec!["?"; states.len()].join(", "))
+            format!("WHERE {}", conds.join(" AND "))
         };
         let sql = format!(
             "SELECT {CK_COLS} FROM checkouts {filter} ORDER BY created_at DESC, rowid DESC LIMIT ?"
@@ -158,6 +186,9 @@ impl Ledger {
         let mut q = sqlx::query(&sql);
         for s in states {
             q = q.bind(s.as_str());
+        }
+        if let Some(t) = &since {
+            q = q.bind(t);
         }
         let rows = q.bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(|r| self.row_to_checkout(r)).collect()

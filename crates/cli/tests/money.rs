@@ -16,8 +16,10 @@ fn sqlite(db: &std::path::Path, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn checkout(s: &Sim, db: &std::path::Path, bill: &str, extra: &[&str]) -> std::process::Output {
-    yibao_as(db, "C001")
+/// `yibao checkout` of 张伟 by C001 (session `token`) paying in cash, with `extra`.
+fn checkout_cmd(s: &Sim, db: &std::path::Path, token: &str, bill: &str, extra: &[&str]) -> Command {
+    let mut c = yibao();
+    c.env("YIBAO_SESSION", token)
         .args(["checkout", "--center", &s.url, "--operator", "C001"])
         .args([
             "--qr",
@@ -29,7 +31,12 @@ fn checkout(s: &Sim, db: &std::path::Path, bill: &str, extra: &[&str]) -> std::p
         ])
         .args(extra)
         .arg("--db")
-        .arg(db)
+        .arg(db);
+    c
+}
+
+fn checkout(s: &Sim, db: &std::path::Path, bill: &str, extra: &[&str]) -> std::process::Output {
+    checkout_cmd(s, db, &common::session(db, "C001"), bill, extra)
         .output()
         .unwrap()
 }
@@ -257,19 +264,7 @@ fn a_second_process_cannot_recover_under_a_live_checkout() {
     let db = dir.path().join("ledger.db");
     let tok = common::session(&db, "C001");
     s.fault(r#"{"infno": "2207", "mode": "hang_after", "delay_ms": 2500}"#);
-    let live = yibao()
-        .env("YIBAO_SESSION", &tok)
-        .args(["checkout", "--center", &s.url, "--operator", "C001"])
-        .args([
-            "--qr",
-            "44030519850312001X",
-            "--pay",
-            "cash",
-            "--bill",
-            BILL,
-        ])
-        .arg("--db")
-        .arg(&db)
+    let live = checkout_cmd(&s, &db, &tok, BILL, &[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -523,19 +518,7 @@ fn a_full_disk_after_the_settlement_was_sent_is_reported_as_in_doubt_and_recover
     let db = small.join("ledger.db");
     let tok = common::session(&db, "C001");
     s.fault(r#"{"infno": "2207", "mode": "hang_after", "delay_ms": 2500}"#);
-    let child = yibao()
-        .env("YIBAO_SESSION", &tok)
-        .args(["checkout", "--center", &s.url, "--timeout", "20"])
-        .args([
-            "--qr",
-            "44030519850312001X",
-            "--pay",
-            "cash",
-            "--bill",
-            BILL,
-        ])
-        .arg("--db")
-        .arg(&db)
+    let child = checkout_cmd(&s, &db, &tok, BILL, &["--timeout", "20"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -147,12 +147,7 @@ async fn operator(
     action: ledger::Action,
 ) -> anyhow::Result<Operator> {
     use super::session::Denied;
-    let Some(token) = c.session.as_deref().filter(|t| !t.trim().is_empty()) else {
-        return Err(Denied(
-            "no session: sign in first with `yibao login --db FILE --operator ID` (password on standard input) and pass the token as --session or YIBAO_SESSION".into(),
-        )
-        .into());
-    };
+    let token = super::session::token(c.session.as_deref())?;
     let denied = |e: CheckoutError| -> anyhow::Error {
         match e.kind {
             ErrorCode::NotSignedIn | ErrorCode::Forbidden | ErrorCode::Auth => {
@@ -163,13 +158,7 @@ async fn operator(
     };
     let counter = checkout::Counter::new(e.clone(), ledger::AuthSource::Cli);
     let s = counter.sign_in_with_token(token).await.map_err(denied)?;
-    if let Some(id) = claimed.filter(|id| *id != s.id) {
-        return Err(Denied(format!(
-            "--operator {id} is not the operator of this session ({})",
-            s.id
-        ))
-        .into());
-    }
+    super::session::check_claimed(claimed, &s.id)?;
     Ok(counter.require(action).await.map_err(denied)?.operator())
 }
 

@@ -84,20 +84,37 @@ pub fn run_logout(a: LogoutArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The operator a command acts as: the session's, never an id taken on trust. A
-/// `claimed` id (today's `--operator`) must be the session's own.
+/// The session token a command was given, or the refusal that says how to get one.
+pub fn token(session: Option<&str>) -> anyhow::Result<&str> {
+    session.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        Denied(
+            "no session: sign in first with `yibao login --db FILE --operator ID` (password on standard input) and pass the token as --session or YIBAO_SESSION".into(),
+        )
+        .into()
+    })
+}
+
+/// A `claimed` id (today's `--operator`) must be the session's own operator.
+pub fn check_claimed(claimed: Option<&str>, actual: &str) -> anyhow::Result<()> {
+    match claimed.filter(|id| *id != actual) {
+        Some(id) => Err(Denied(format!(
+            "--operator {id} is not the operator of this session ({actual})"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// The operator a command that only reads or manages the ledger acts as (accounts,
+/// the audit log): the session's, allowed to do `action`. Commands that take patients
+/// go through `checkout::Counter` with the same token and the same rules.
 pub async fn authenticate(
     l: &ledger::Ledger,
     session: Option<&str>,
     claimed: Option<&str>,
     action: Action,
 ) -> anyhow::Result<ledger::Operator> {
-    let Some(token) = session.filter(|t| !t.trim().is_empty()) else {
-        return Err(Denied(
-            "no session: sign in first with `yibao login --db FILE --operator ID` (password on standard input) and pass the token as --session or YIBAO_SESSION".into(),
-        )
-        .into());
-    };
+    let token = token(session)?;
     let s = l
         .session(token, Local::now().naive_local())
         .await
@@ -105,13 +122,7 @@ pub async fn authenticate(
             ledger::Error::Auth(a) => anyhow::Error::new(Denied(a.message_zh())),
             other => other.into(),
         })?;
-    if let Some(id) = claimed.filter(|id| *id != s.operator.id) {
-        return Err(Denied(format!(
-            "--operator {id} is not the operator of this session ({})",
-            s.operator.id
-        ))
-        .into());
-    }
+    check_claimed(claimed, &s.operator.id)?;
     if !s.operator.role.may(action) {
         return Err(Denied(format!(
             "{}（{}）may not do this ({action:?})",

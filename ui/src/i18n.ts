@@ -504,6 +504,8 @@ const errorsEn: Record<ErrorCode, [message: string, action: string]> = {
   input: ["The input is not valid", "Correct it and try again."],
   state: ["Not possible at this step", "Follow the current step of the checkout."],
   auth: ["Sign-in or authorisation refused", "Check the operator number and password, or ask a supervisor."],
+  his_unreachable: ["The hospital HIS cannot be reached", "Notices wait in the queue and are resent; pending orders can be entered by hand."],
+  his_refused: ["The hospital HIS refused", "Ask IT to check the bill in the HIS."],
   forbidden: ["Not allowed for this account", "Ask a supervisor to sign in and do it."],
   not_signed_in: ["Not signed in", "Sign in with your operator number and password."],
   no_camera: [

@@ -10,6 +10,9 @@ use crate::line::{BillLine, ChargeClass};
 pub struct CatalogItem {
     /// 医疗目录编码.
     pub code: String,
+    /// The hospital's own code of the item (医药机构目录编码), mapped to `code`.
+    #[serde(default)]
+    pub hosp_code: String,
     pub name: String,
     /// 拼音首字母 (e.g. `amxljn` for 阿莫西林胶囊).
     pub py: String,
@@ -38,6 +41,10 @@ impl CatalogItem {
             pric_uplmt_amt: self.pric_uplmt_amt,
             selfpay_prop: self.selfpay_prop,
             med_list_codg: Some(self.code.clone()),
+            order: crate::line::LineOrder {
+                medins_list_codg: self.hosp_code.clone(),
+                ..Default::default()
+            },
         }
     }
 }

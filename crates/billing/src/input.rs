@@ -231,6 +231,32 @@ pub fn parse_line(i: usize, l: &Value) -> Result<BillLine, InputError> {
         pric_uplmt_amt: cap,
         selfpay_prop: prop,
         med_list_codg: text_field(o, "med_list_codg", &at("med_list_codg"))?,
+        order: {
+            let t = |k: &str| -> Result<String, InputError> {
+                Ok(text_field(o, k, &at(k))?
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string())
+            };
+            let hosp_appr_flag = t("hosp_appr_flag")?;
+            if !matches!(hosp_appr_flag.as_str(), "" | "0" | "1" | "2") {
+                return Err(err(
+                    at("hosp_appr_flag"),
+                    format!(
+                        "unknown flag {hosp_appr_flag:?} (0 无需审批, 1 审批通过, 2 审批不通过)"
+                    ),
+                ));
+            }
+            crate::line::LineOrder {
+                medins_list_codg: t("medins_list_codg")?,
+                rxno: t("rxno")?,
+                bilg_dept_codg: t("bilg_dept_codg")?,
+                bilg_dept_name: t("bilg_dept_name")?,
+                bilg_dr_codg: t("bilg_dr_codg")?,
+                bilg_dr_name: t("bilg_dr_name")?,
+                hosp_appr_flag,
+            }
+        },
     })
 }
 

@@ -14,7 +14,7 @@ mod settle;
 
 pub use catalog::{Catalog, CatalogItem};
 pub use input::{check_bill, parse_line, strip_bom, BillInput, InputError, MAX_BILL, MAX_LINES};
-pub use line::{BillLine, ChargeClass, LineSplit};
+pub use line::{BillLine, ChargeClass, LineOrder, LineSplit};
 pub use policy::{PolicyBook, PolicyError, RegionKind, Rule, Situation, YearUsage};
 pub use settle::{
     settle_splits, split, AccountScope, FallbackReason, FundBase, FundDetail, FundField, OtherFund,

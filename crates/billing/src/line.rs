@@ -60,6 +60,33 @@ pub struct BillLine {
     /// 医疗目录编码 (national catalogue code), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub med_list_codg: Option<String>,
+    /// Where the line comes from: the hospital's own item code and the doctor's order
+    /// (2204 sends them; the split does not use them).
+    #[serde(default, skip_serializing_if = "LineOrder::is_empty")]
+    pub order: LineOrder,
+}
+
+/// The hospital side of a bill line, in the interface's names (2204 `feedetail`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LineOrder {
+    /// 医药机构目录编码: the hospital's own code of the item (never the national code).
+    pub medins_list_codg: String,
+    /// 处方号 of the order.
+    pub rxno: String,
+    /// 开单科室 (医保科室编码, name) and 开单医生 (医保医师编码, name).
+    pub bilg_dept_codg: String,
+    pub bilg_dept_name: String,
+    pub bilg_dr_codg: String,
+    pub bilg_dr_name: String,
+    /// 医院审批标志 (dictionary hosp_appr_flag: 0 无需审批, 1 审批通过, 2 审批不通过).
+    pub hosp_appr_flag: String,
+}
+
+impl LineOrder {
+    pub fn is_empty(&self) -> bool {
+        *self == LineOrder::default()
+    }
 }
 
 /// The four-way split of one line. Identity:

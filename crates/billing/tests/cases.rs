@@ -127,6 +127,7 @@ fn line(class: ChargeClass, cnt: &str, pric: &str, prop: Option<&str>) -> BillLi
         pric_uplmt_amt: Some(Price::parse("999999").unwrap()),
         selfpay_prop: prop.map(|p| Ratio::parse(p).unwrap()),
         med_list_codg: None,
+        order: Default::default(),
     }
 }
 

@@ -23,6 +23,7 @@ fn arb_line() -> impl Strategy<Value = BillLine> {
             pric_uplmt_amt: cap.map(Price),
             selfpay_prop: Some(Ratio(prop)),
             med_list_codg: None,
+            order: Default::default(),
         })
 }
 

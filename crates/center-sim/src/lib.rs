@@ -13,6 +13,7 @@ mod db;
 pub mod load;
 pub mod persons;
 pub mod qr;
+pub mod registry;
 mod tx;
 
 use std::net::SocketAddr;
@@ -51,6 +52,12 @@ pub struct SimOptions {
     /// Serve the test controls (`POST /sim/fault`, `GET /sim/settlements`). Off by
     /// default and in the app's built-in demo center: only tests start a simulator with them.
     pub control: bool,
+    /// Accept visits a real center refuses (the cashier as the doctor, no diagnosis,
+    /// the national code as the hospital's): for training on old data only — never
+    /// for the tests that prove fidelity. Off by default.
+    pub lenient: bool,
+    /// The institutions' registered doctors and departments.
+    pub registry: registry::Registry,
 }
 
 impl Default for SimOptions {
@@ -64,6 +71,8 @@ impl Default for SimOptions {
             catalog: Catalog::demo(),
             max_outpatient_fee: Fen::yuan(20_000),
             control: false,
+            lenient: false,
+            registry: registry::Registry::demo(),
         }
     }
 }

@@ -154,18 +154,10 @@ async fn client(n: usize, url: &str, deadline: Instant) -> anyhow::Result<(Vec<f
             let insutype = insu["insutype"].as_str().unwrap_or("310").to_string();
             let mut c2 = caller.clone();
             c2.insuplc_admdvs = insu["insuplc_admdvs"].as_str().unwrap_or("").into();
+            let visit = nhsa::visit::Visit::demo("L1", "2026-11-25 09:00:00");
             let r = call(
                 Infno::Register,
-                i::register(
-                    &psn,
-                    &insutype,
-                    "2026-11-25 09:00:00",
-                    "02",
-                    certno,
-                    "L",
-                    "D",
-                    "内科",
-                ),
+                i::register_visit(&psn, &insutype, "02", certno, &visit),
                 &c2,
             )
             .await?;
@@ -175,7 +167,7 @@ async fn client(n: usize, url: &str, deadline: Instant) -> anyhow::Result<(Vec<f
                 .to_string();
             call(
                 Infno::VisitUpload,
-                i::visit_upload(&mdtrt, &psn, "11", "2026-11-25 09:00:00", "", ""),
+                i::visit_upload_visit(&mdtrt, &psn, "11", &visit),
                 &c2,
             )
             .await?;
@@ -183,15 +175,21 @@ async fn client(n: usize, url: &str, deadline: Instant) -> anyhow::Result<(Vec<f
             let d = [i::FeeDetail {
                 feedetl_sn: "1",
                 med_list_codg: "XJ01CAA040A001010100001",
-                medins_list_codg: "X",
+                medins_list_codg: "HOSP-YP-0001",
                 name: "阿莫西林胶囊",
                 cnt: "2",
                 pric: "25",
                 det_item_fee_sumamt: amt,
+                rxno: "",
+                bilg_dept_codg: &visit.dept_code,
+                bilg_dept_name: &visit.dept_name,
+                bilg_dr_codg: &visit.atddr_no,
+                bilg_dr_name: &visit.dr_name,
+                hosp_appr_flag: "0",
             }];
             call(
                 Infno::FeeUpload,
-                i::fee_upload(&mdtrt, &psn, "B1", "2026-11-25 09:00:00", &d),
+                i::fee_upload(&mdtrt, &psn, "B1", "", "2026-11-25 09:00:00", &d),
                 &c2,
             )
             .await?;

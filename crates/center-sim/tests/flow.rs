@@ -116,29 +116,21 @@ impl T {
         let r = self
             .call(
                 Infno::Register,
-                i::register(
-                    psn,
-                    insutype,
-                    "2026-11-25 09:00:00",
-                    "01",
-                    token,
-                    "OTP1",
-                    "D01",
-                    "内科",
-                ),
+                i::register_visit(psn, insutype, "01", token, &demo_visit()),
             )
             .await
             .unwrap();
         let mdtrt = r.output["data"]["mdtrt_id"].as_str().unwrap().to_string();
         self.call(
             Infno::VisitUpload,
-            i::visit_upload(&mdtrt, psn, "11", "2026-11-25 09:00:00", "", ""),
+            i::visit_upload_visit(&mdtrt, psn, "11", &demo_visit()),
         )
         .await
         .unwrap();
         let mut details = Vec::new();
         let mut total = Fen::ZERO;
         let sns: Vec<String> = (0..lines.len()).map(|k| format!("L{k}")).collect();
+        let hosp: Vec<String> = lines.iter().map(|(c, _, _)| format!("HOSP-{c}")).collect();
         for (k, (code, cnt, pric)) in lines.iter().enumerate() {
             let amt = money::Price::parse(pric)
                 .unwrap()
@@ -147,17 +139,23 @@ impl T {
             details.push(i::FeeDetail {
                 feedetl_sn: &sns[k],
                 med_list_codg: code,
-                medins_list_codg: code,
+                medins_list_codg: &hosp[k],
                 name: code,
                 cnt,
                 pric,
                 det_item_fee_sumamt: amt,
+                rxno: "RX1",
+                bilg_dept_codg: "A03.01",
+                bilg_dept_name: "心血管内科门诊",
+                bilg_dr_codg: "D440300000001",
+                bilg_dr_name: "李明",
+                hosp_appr_flag: "0",
             });
         }
         let r = self
             .call(
                 Infno::FeeUpload,
-                i::fee_upload(&mdtrt, psn, bch, "2026-11-25 09:10:00", &details),
+                i::fee_upload(&mdtrt, psn, bch, "", "2026-11-25 09:10:00", &details),
             )
             .await
             .unwrap();
@@ -167,6 +165,10 @@ impl T {
         }
         (mdtrt, total)
     }
+}
+
+fn demo_visit() -> nhsa::visit::Visit {
+    nhsa::visit::Visit::demo("OTP1", "2026-11-25 09:00:00")
 }
 
 fn setl(r: &ResponseEnvelope) -> nhsa::types::Setlinfo {
@@ -383,16 +385,7 @@ async fn the_errors_a_counter_meets() {
     let e = t
         .call(
             Infno::Register,
-            i::register(
-                &psn,
-                &insutype,
-                "2026-11-25 09:00:00",
-                "01",
-                &token,
-                "O",
-                "D",
-                "内科",
-            ),
+            i::register_visit(&psn, &insutype, "01", &token, &demo_visit()),
         )
         .await
         .unwrap_err();
@@ -413,16 +406,7 @@ async fn the_errors_a_counter_meets() {
     let e = t
         .call(
             Infno::Register,
-            i::register(
-                &psn,
-                &insutype,
-                "2026-11-25 09:00:00",
-                "01",
-                &token,
-                "O",
-                "D",
-                "内科",
-            ),
+            i::register_visit(&psn, &insutype, "01", &token, &demo_visit()),
         )
         .await
         .unwrap_err();
@@ -596,15 +580,12 @@ async fn sign_out_ends_the_sign_in() {
     let e = t
         .call(
             Infno::Register,
-            i::register(
+            i::register_visit(
                 "44030000000000000001",
                 "310",
-                "2026-11-25 09:00:00",
                 "02",
                 "44030519850312001X",
-                "O",
-                "D",
-                "内科",
+                &demo_visit(),
             ),
         )
         .await
@@ -674,5 +655,206 @@ async fn a_qr_decode_without_org_id_or_office_is_refused() {
     assert!(
         t.resolve(&qr).await.is_ok(),
         "the complete 1162 is accepted"
+    );
+}
+
+/// Issue 13: the strict simulator refuses, in the platform's words, what a real center
+/// refuses — field by field — and the lenient one (training only) takes the old form.
+#[tokio::test]
+async fn the_strict_center_refuses_what_a_real_one_refuses() {
+    let mut t = start(Default::default()).await;
+    let psn = "44030000000000000001";
+    let cert = "44030519850312001X";
+    t.caller.insuplc_admdvs = "440300".into();
+    let refused = |r: Result<ResponseEnvelope, CallError>| match r {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.detail(),
+    };
+    // 2201: the cashier as the doctor; a 科别 outside the dictionary; a department not filed.
+    let mut v = demo_visit();
+    v.atddr_no = "C001".into();
+    let e = refused(
+        t.call(
+            Infno::Register,
+            i::register_visit(psn, "310", "02", cert, &v),
+        )
+        .await,
+    );
+    assert!(e.contains("医保医师库"), "{e}");
+    let mut v = demo_visit();
+    v.caty = "内科".into();
+    let e = refused(
+        t.call(
+            Infno::Register,
+            i::register_visit(psn, "310", "02", cert, &v),
+        )
+        .await,
+    );
+    assert!(e.contains("科别"), "{e}");
+    let mut v = demo_visit();
+    v.dept_code = "心血管内科门诊".into();
+    let e = refused(
+        t.call(
+            Infno::Register,
+            i::register_visit(psn, "310", "02", cert, &v),
+        )
+        .await,
+    );
+    assert!(e.contains("科室编码"), "{e}");
+    let r = t
+        .call(
+            Infno::Register,
+            i::register_visit(psn, "310", "02", cert, &demo_visit()),
+        )
+        .await
+        .unwrap();
+    let mdtrt = r.output["data"]["mdtrt_id"].as_str().unwrap().to_string();
+    // 2203 without a main diagnosis, or with a field missing.
+    let mut v = demo_visit();
+    v.diseinfo[0].diag_srt_no = 2;
+    let e = refused(
+        t.call(
+            Infno::VisitUpload,
+            i::visit_upload_visit(&mdtrt, psn, "11", &v),
+        )
+        .await,
+    );
+    assert!(e.contains("主诊断"), "{e}");
+    let mut v = demo_visit();
+    v.diseinfo[0].dise_dor_no.clear();
+    let e = refused(
+        t.call(
+            Infno::VisitUpload,
+            i::visit_upload_visit(&mdtrt, psn, "11", &v),
+        )
+        .await,
+    );
+    assert!(e.contains("dise_dor_no"), "{e}");
+    let mut v = demo_visit();
+    v.diseinfo.clear();
+    let e = refused(
+        t.call(
+            Infno::VisitUpload,
+            i::visit_upload_visit(&mdtrt, psn, "11", &v),
+        )
+        .await,
+    );
+    assert!(e.contains("diseinfo"), "{e}");
+    t.call(
+        Infno::VisitUpload,
+        i::visit_upload_visit(&mdtrt, psn, "11", &demo_visit()),
+    )
+    .await
+    .unwrap();
+    // 2204: no 开单医生; the national code as the hospital's; a sum ≠ cnt × pric; two
+    // 病种 in one batch.
+    let line = |sn: &'static str, medins: &'static str, dr: &'static str, sum: i64| i::FeeDetail {
+        feedetl_sn: sn,
+        med_list_codg: "XJ01CAA040A001010100001",
+        medins_list_codg: medins,
+        name: "阿莫西林胶囊",
+        cnt: "2",
+        pric: "25.00",
+        det_item_fee_sumamt: Fen(sum),
+        rxno: "RX1",
+        bilg_dept_codg: "A03.01",
+        bilg_dept_name: "心血管内科门诊",
+        bilg_dr_codg: dr,
+        bilg_dr_name: if dr.is_empty() { "" } else { "李明" },
+        hosp_appr_flag: "1",
+    };
+    let t0 = "2026-12-01 08:30:00";
+    let cases = [
+        (vec![line("1", "HOSP-YP-0001", "", 5000)], "开单医生"),
+        (
+            vec![line("1", "XJ01CAA040A001010100001", "D440300000001", 5000)],
+            "目录对照",
+        ),
+        (
+            vec![line("1", "HOSP-YP-0001", "D440300000001", 4999)],
+            "数量×单价",
+        ),
+    ];
+    for (lines, want) in cases {
+        let e = refused(
+            t.call(
+                Infno::FeeUpload,
+                i::fee_upload(&mdtrt, psn, "B1", "", t0, &lines),
+            )
+            .await,
+        );
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let mut two = i::fee_upload(
+        &mdtrt,
+        psn,
+        "B1",
+        "",
+        t0,
+        &[
+            line("1", "HOSP-YP-0001", "D440300000001", 5000),
+            line("2", "HOSP-YP-0001", "D440300000001", 5000),
+        ],
+    );
+    two["feedetail"][1]["dise_codg"] = "M03900".into();
+    let e = refused(t.call(Infno::FeeUpload, two).await);
+    assert!(e.contains("病种编码"), "{e}");
+    t.call(
+        Infno::FeeUpload,
+        i::fee_upload(
+            &mdtrt,
+            psn,
+            "B1",
+            "",
+            t0,
+            &[line("1", "HOSP-YP-0001", "D440300000001", 5000)],
+        ),
+    )
+    .await
+    .unwrap();
+
+    // The lenient simulator (training on old data) takes the cashier as the doctor.
+    let mut l = start(center_sim::SimOptions {
+        lenient: true,
+        ..Default::default()
+    })
+    .await;
+    l.caller.insuplc_admdvs = "440300".into();
+    let mut v = demo_visit();
+    v.atddr_no = "C001".into();
+    v.caty = "内科".into();
+    l.call(
+        Infno::Register,
+        i::register_visit(psn, "310", "02", cert, &v),
+    )
+    .await
+    .unwrap();
+}
+
+/// 5301 lists the person's 门诊慢特病 registrations as the captured answer does; 1101
+/// no longer carries them as a memo.
+#[tokio::test]
+async fn chronic_registrations_come_from_5301() {
+    let mut t = start(Default::default()).await;
+    let chen = t.person("chronic_disease").await;
+    let psn = chen["psn_no"].as_str().unwrap();
+    let r = t
+        .call(Infno::ChronicQuery, i::chronic_query(psn))
+        .await
+        .unwrap();
+    let row = &r.output["feedetail"][0];
+    assert_eq!(row["opsp_dise_code"], "M03900");
+    assert_eq!(row["opsp_dise_name"], "高血压");
+    let p = t
+        .call(
+            Infno::PersonInfo,
+            i::person_info("02", chen["certno"].as_str().unwrap(), "", ""),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !p.output.to_string().contains("门诊慢特病备案"),
+        "{}",
+        p.output
     );
 }

@@ -65,6 +65,7 @@ fn main() {
             let id = if k % 2 == 0 { "44030519850312001X" } else { "440306199207080026" };
             e.resolve_id(&op, &v.id, id, "").await.unwrap();
             e.set_lines(&op, &v.id, lines()).await.unwrap();
+            e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
             e.presettle(&op, &v.id, true).await.unwrap();
             let s = e.settle(&op, &v.id).await.unwrap();
             if s.state == checkout::CheckoutState::Settled {
@@ -81,6 +82,7 @@ fn main() {
         for _ in 0..N {
             let v = e2.start(&op2).await.unwrap();
             e2.set_lines(&op2, &v.id, lines()).await.unwrap();
+            e2.set_visit(&op2, &v.id, "11", demo_visit()).await.unwrap();
             e2.offline_collect(&op2, &v.id, "44030519850312001X", "张伟", Pay::Cash { given: Fen::yuan(200) }).await.unwrap();
         }
         let e3 = Engine::new(e2.ledger.clone(), EngineConfig::demo(&url)).unwrap();
@@ -165,25 +167,17 @@ async fn bare(url: &str, n: usize) -> Vec<f64> {
             .as_str()
             .unwrap()
             .into();
+        let visit = nhsa::visit::Visit::demo("O1", "2026-11-25 09:00:00");
         let r = call(
             Infno::Register,
-            i::register(
-                &psn,
-                &insutype,
-                "2026-11-25 09:00:00",
-                "02",
-                id,
-                "O",
-                "D",
-                "内科",
-            ),
+            i::register_visit(&psn, &insutype, "02", id, &visit),
             &caller,
         )
         .await;
         let mdtrt = r.output["data"]["mdtrt_id"].as_str().unwrap().to_string();
         call(
             Infno::VisitUpload,
-            i::visit_upload(&mdtrt, &psn, "11", "2026-11-25 09:00:00", "", ""),
+            i::visit_upload_visit(&mdtrt, &psn, "11", &visit),
             &caller,
         )
         .await;
@@ -197,16 +191,22 @@ async fn bare(url: &str, n: usize) -> Vec<f64> {
             .map(|(j, l)| i::FeeDetail {
                 feedetl_sn: if j == 0 { "1" } else { "2" },
                 med_list_codg: l.med_list_codg.as_deref().unwrap(),
-                medins_list_codg: "x",
+                medins_list_codg: &l.order.medins_list_codg,
                 name: &l.name,
                 cnt: &cnts[j],
                 pric: &prics[j],
                 det_item_fee_sumamt: amts[j],
+                rxno: "",
+                bilg_dept_codg: &visit.dept_code,
+                bilg_dept_name: &visit.dept_name,
+                bilg_dr_codg: &visit.atddr_no,
+                bilg_dr_name: &visit.dr_name,
+                hosp_appr_flag: "0",
             })
             .collect();
         call(
             Infno::FeeUpload,
-            i::fee_upload(&mdtrt, &psn, "B", "2026-11-25 09:00:00", &d),
+            i::fee_upload(&mdtrt, &psn, "B", "", "2026-11-25 09:00:00", &d),
             &caller,
         )
         .await;
@@ -232,4 +232,8 @@ async fn bare(url: &str, n: usize) -> Vec<f64> {
         out.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     out
+}
+
+fn demo_visit() -> nhsa::visit::Visit {
+    nhsa::visit::Visit::demo("MZ1", "2026-11-25 09:00:00")
 }

@@ -40,6 +40,10 @@ pub enum ErrorCode {
     CodeInUse,
     /// Sign-in or a supervisor's confirmation refused.
     Auth,
+    /// The hospital's HIS cannot be reached now (a notice waits in the queue).
+    HisUnreachable,
+    /// The HIS refused (an unknown bill, another settlement): a person must look.
+    HisRefused,
     // The window.
     Validation,
     Forbidden,
@@ -76,6 +80,8 @@ impl ErrorCode {
             ErrorCode::Config => "config",
             ErrorCode::CodeInUse => "code_in_use",
             ErrorCode::Auth => "auth",
+            ErrorCode::HisUnreachable => "his_unreachable",
+            ErrorCode::HisRefused => "his_refused",
             ErrorCode::Validation => "validation",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NoCamera => "no_camera",

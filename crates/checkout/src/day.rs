@@ -321,6 +321,7 @@ impl Engine {
                 Infno::StmtDetail,
                 nhsa::inputs::stmt_detail(
                     &g.setl_optins,
+                    &g.clr_type,
                     &no,
                     day,
                     day,

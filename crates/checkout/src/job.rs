@@ -25,6 +25,11 @@ pub enum Job {
         operator_id: String,
         operator_name: String,
     },
+    /// Tell the HIS a bill is paid (with its setl_id). HIS notices are their own lane:
+    /// while the HIS is down they wait without holding up the center's jobs.
+    HisPaid(his::PaidNotice),
+    /// Tell the HIS a paid bill is refunded.
+    HisRefunded(his::RefundNotice),
 }
 
 impl Job {
@@ -33,7 +38,14 @@ impl Job {
             Job::Settle { .. } => "settle",
             Job::Reverse { .. } => "reverse",
             Job::SignOut { .. } => "signout",
+            Job::HisPaid(_) => "his_paid",
+            Job::HisRefunded(_) => "his_refunded",
         }
+    }
+
+    /// A notice to the HIS (not a call to the center).
+    pub fn is_his(&self) -> bool {
+        matches!(self, Job::HisPaid(_) | Job::HisRefunded(_))
     }
 
     pub fn payload(&self) -> Value {
@@ -52,6 +64,8 @@ impl Job {
             } => {
                 json!({"sign_no": sign_no, "operator_id": operator_id, "operator_name": operator_name})
             }
+            Job::HisPaid(n) => serde_json::to_value(n).unwrap_or(Value::Null),
+            Job::HisRefunded(n) => serde_json::to_value(n).unwrap_or(Value::Null),
         }
     }
 
@@ -78,6 +92,14 @@ impl Job {
                 operator_id: s("operator_id"),
                 operator_name: s("operator_name"),
             },
+            "his_paid" => Job::HisPaid(
+                serde_json::from_value(p.clone())
+                    .map_err(|e| format!("HIS 缴费通知无法读取：{e}"))?,
+            ),
+            "his_refunded" => Job::HisRefunded(
+                serde_json::from_value(p.clone())
+                    .map_err(|e| format!("HIS 退费通知无法读取：{e}"))?,
+            ),
             other => return Err(format!("未知的队列项类型 {other}")),
         })
     }
@@ -104,6 +126,17 @@ mod tests {
                 operator_id: "C001".into(),
                 operator_name: "甲".into(),
             },
+            Job::HisPaid(his::PaidNotice {
+                notice_id: "c1-paid".into(),
+                bill_id: "HIS-1".into(),
+                setl_id: "S1".into(),
+                mdtrt_id: "M1".into(),
+                psn_no: "P1".into(),
+                medfee_sumamt: "70.00".into(),
+                fund_pay_sumamt: "49.00".into(),
+                psn_cash_pay: "21.00".into(),
+                paid_at: "2026-12-01 09:00:00".into(),
+            }),
         ] {
             let item = OutboxItem {
                 id: "1".into(),

@@ -14,8 +14,10 @@
 mod code;
 pub mod counter;
 mod day;
+pub mod dict;
 pub mod fence;
 mod flow;
+mod his_link;
 mod job;
 pub mod machine;
 mod offline;
@@ -36,8 +38,9 @@ use serde_json::Value;
 pub use code::ErrorCode;
 pub use counter::{Counter, CounterEvent, Signed};
 pub use day::{DayCounts, DayReport, GroupResult};
+pub use dict::{DiagnosisPick, DictKind};
 pub use fence::{FenceFlag, FenceKind, FenceRules};
-pub use flow::Pay;
+pub use flow::{Pay, Registration};
 pub use job::Job;
 pub use ledger::{CheckoutMode, CheckoutState};
 pub use machine::{stage_of, Event, Stage};
@@ -75,6 +78,9 @@ pub struct EngineConfig {
     pub fence: fence::FenceRules,
     /// The CA of the center's TLS certificate (PEM) when it is not a public one.
     pub center_ca: Option<Vec<u8>>,
+    /// The hospital's HIS (pending orders in, paid and refunded notices out); `None`
+    /// in clinic mode.
+    pub his: his::His,
 }
 
 impl EngineConfig {
@@ -97,6 +103,7 @@ impl EngineConfig {
             auth_source: ledger::AuthSource::Window,
             fence: fence::FenceRules::default(),
             center_ca: None,
+            his: his::His::None,
         }
     }
 }

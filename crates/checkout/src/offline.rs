@@ -152,7 +152,21 @@ impl Engine {
     /// center cannot be reached for (retried later with backoff).
     /// `force` (a cashier's 重试 or `yibao queue sync`) ignores the backoff times.
     pub async fn sync_queue(&self, op: &Operator, force: bool) -> Result<SyncReport> {
+        self.queue_his_notices(op).await?;
         self.sync_leased(op, force, None).await
+    }
+
+    /// Queue the HIS notices that are due and send those (after a settlement or a
+    /// refund, so the HIS hears at once); the center's jobs wait for the replay.
+    pub async fn notify_his(&self, op: &Operator) -> Result<SyncReport> {
+        if self.queue_his_notices(op).await? == 0 {
+            return Ok(SyncReport::default());
+        }
+        let mut all = self.sync_leased(op, true, Some("his_paid")).await?;
+        let r = self.sync_leased(op, true, Some("his_refunded")).await?;
+        all.done.extend(r.done);
+        all.failed.extend(r.failed);
+        Ok(all)
     }
 
     /// Send the queued 9002 sign-outs now (at sign-out), and nothing else: the other
@@ -190,6 +204,9 @@ impl Engine {
     ) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let now_text = self.now().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+        // HIS notices are a lane of their own, in order among themselves: a HIS that is
+        // down holds up its notices, never the center's jobs (and the other way round).
+        let mut his_waits = false;
         for item in self.ledger.outbox(false).await? {
             if !matches!(item.state, ledger::OutboxState::Queued) {
                 continue;
@@ -197,7 +214,15 @@ impl Engine {
             if only.is_some_and(|k| item.kind != k) {
                 continue;
             }
+            let his = item.kind.starts_with("his_");
+            if his && his_waits {
+                continue;
+            }
             if !force && item.next_attempt_at > now_text {
+                if his {
+                    his_waits = true;
+                    continue;
+                }
                 // Strict order: a later item never overtakes one waiting for its retry.
                 break;
             }
@@ -223,7 +248,11 @@ impl Engine {
                     }
                     report.done.push(item.id.clone());
                 }
-                Err(e) if e.is_network() || e.kind == ErrorCode::InDoubt => {
+                Err(e)
+                    if e.is_network()
+                        || e.kind == ErrorCode::InDoubt
+                        || e.kind == ErrorCode::HisUnreachable =>
+                {
                     let wait = 5i64 << (item.attempts - 1).clamp(0, 6);
                     self.ledger
                         .outbox_retry_later(
@@ -233,6 +262,10 @@ impl Engine {
                             self.now(),
                         )
                         .await?;
+                    if his {
+                        his_waits = true;
+                        continue;
+                    }
                     report.deferred = Some((item.id.clone(), e.message.clone()));
                     break;
                 }
@@ -311,6 +344,7 @@ impl Engine {
                 }
             }
             Job::Settle { checkout_id } => self.replay_settlement(op, &checkout_id).await,
+            job @ (Job::HisPaid(_) | Job::HisRefunded(_)) => self.send_his(&job).await,
         }
     }
 

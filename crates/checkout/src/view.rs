@@ -96,6 +96,14 @@ pub struct CheckoutView {
     /// Where the center's figures do not add up, differ from the pre-settlement, or
     /// differ from the local catalogue: shown to the cashier, never silently kept.
     pub discrepancies: Vec<String>,
+    /// 医疗类别: 11 普通门诊, 14 门诊慢特病.
+    pub med_type: String,
+    /// The visit 2201/2203 send (the HIS's, or built in clinic mode), when set.
+    pub visit: Option<nhsa::visit::Visit>,
+    /// The person's 门诊慢特病 registrations (5301), for the 慢特病 choice.
+    pub registrations: Vec<crate::flow::Registration>,
+    /// The HIS bill this checkout settles, if it came from the HIS.
+    pub his_bill_id: Option<String>,
 }
 
 pub(crate) fn lines_of(rec: &CheckoutRecord) -> Vec<BillLine> {

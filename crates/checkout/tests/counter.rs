@@ -61,6 +61,9 @@ async fn replays_run_as_whoever_is_signed_in_now_and_stop_at_sign_out() {
         .await
         .unwrap();
     e.set_lines(&a.operator(), &id, lines()).await.unwrap();
+    e.set_visit(&a.operator(), &id, "11", demo_visit())
+        .await
+        .unwrap();
     e.offline_collect(
         &a.operator(),
         &id,
@@ -144,6 +147,7 @@ async fn a_settled_patient_cannot_be_abandoned_and_comes_back_after_a_restart() 
         .await
         .unwrap();
     e.set_lines(&op, &id, lines()).await.unwrap();
+    e.set_visit(&op, &id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &id, false).await.unwrap();
     let v = e.settle(&op, &id).await.unwrap();
     assert_eq!(
@@ -247,6 +251,7 @@ async fn settle_for(c: &Counter, certno: &str, name: &str) -> String {
     let v = e.start(&op).await.unwrap();
     e.resolve_id(&op, &v.id, certno, name).await.unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     let s = e.settle(&op, &v.id).await.unwrap();
     if s.state == CheckoutState::Settled {
@@ -321,4 +326,9 @@ async fn a_settlement_in_the_night_is_flagged() {
     assert_eq!(flags.len(), 1, "{flags:?}");
     assert_eq!(flags[0].kind, FenceKind::AfterHours);
     assert!(flags[0].detail.contains("23:40"), "{}", flags[0].detail);
+}
+
+/// A visit a strict center accepts (the demo institution's doctor and a main diagnosis).
+fn demo_visit() -> nhsa::visit::Visit {
+    nhsa::visit::Visit::demo("MZ1", "2026-12-01 08:30:00")
 }

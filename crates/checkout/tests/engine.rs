@@ -98,6 +98,7 @@ async fn a_lost_settle_answer_is_reversed_at_once_and_the_patient_can_settle_aga
         .await
         .unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     fault(&url, "2207", "hang_after", 2000).await;
     let err = e.settle(&op, &v.id).await.unwrap_err();
@@ -121,6 +122,7 @@ async fn refunds_need_a_supervisor_and_return_cash_through_its_channel() {
         .await
         .unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     let s = e.settle(&op, &v.id).await.unwrap();
     assert_eq!(s.state.as_str(), "settled");
@@ -211,6 +213,7 @@ async fn a_partial_refund_cancels_and_resettles_the_kept_lines() {
         c.search("xcg", 1)[0].line(money::Qty::parse("1").unwrap()),
     ];
     e.set_lines(&op, &v.id, two).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     let s = e.settle(&op, &v.id).await.unwrap();
     if s.state == checkout::CheckoutState::Settled {
@@ -234,6 +237,7 @@ async fn settle_one(e: &Engine, o: &Operator, certno: &str) -> String {
     let v = e.start(o).await.unwrap();
     e.resolve_id(o, &v.id, certno, "").await.unwrap();
     e.set_lines(o, &v.id, lines()).await.unwrap();
+    e.set_visit(o, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(o, &v.id, true).await.unwrap();
     let s = e.settle(o, &v.id).await.unwrap();
     if s.state == checkout::CheckoutState::Settled {
@@ -321,6 +325,7 @@ async fn answers_that_do_not_add_up_or_disagree_with_the_catalogue_are_flagged()
         .await
         .unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
 
     // An honest center: nothing to flag.
     let pre = e.presettle(&op, &v.id, true).await.unwrap();
@@ -401,6 +406,7 @@ async fn recovery_running_beside_a_slow_settlement_never_reverses_it() {
         let v = e.start(&op).await.unwrap();
         e.resolve_id(&op, &v.id, certno, "").await.unwrap();
         e.set_lines(&op, &v.id, lines()).await.unwrap();
+        e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
         e.presettle(&op, &v.id, true).await.unwrap();
         fault(&url, "2207", "hang_after", 1500).await;
         let settle = {
@@ -445,6 +451,7 @@ async fn two_counters_losing_answers_at_once_reverse_only_their_own() {
         let v = e.start(o).await.unwrap();
         e.resolve_id(o, &v.id, certno, "").await.unwrap();
         e.set_lines(o, &v.id, lines()).await.unwrap();
+        e.set_visit(o, &v.id, "11", demo_visit()).await.unwrap();
         e.presettle(o, &v.id, true).await.unwrap();
         ids.push(v.id);
     }
@@ -499,6 +506,7 @@ async fn a_reversal_naming_another_person_is_refused_by_the_center() {
         .await
         .unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     e.settle(&op, &v.id).await.unwrap();
     let call = e
@@ -551,6 +559,7 @@ async fn an_unreadable_settlement_answer_is_reversed_and_never_blocks_recovery()
         .await
         .unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     fault(&url, "2207", "malformed_ok", 0).await;
     let err = e.settle(&op, &v.id).await.unwrap_err();
@@ -630,6 +639,7 @@ async fn one_code_settles_once() {
     eb.resolve_qr(&opb, &c.id, &code).await.unwrap();
     for (x, o, id) in [(&e, &op, &a.id), (&eb, &opb, &c.id)] {
         x.set_lines(o, id, lines()).await.unwrap();
+        x.set_visit(o, id, "11", demo_visit()).await.unwrap();
         x.presettle(o, id, true).await.unwrap();
     }
     e.settle(&op, &a.id).await.unwrap();
@@ -652,6 +662,7 @@ async fn a_replay_never_sends_a_second_2207_while_the_first_is_unresolved() {
     let (e, op, url, _d) = setup(Duration::from_secs(10)).await;
     let v = e.start(&op).await.unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
+    e.set_visit(&op, &v.id, "11", demo_visit()).await.unwrap();
     let given = money::Fen::parse("100").unwrap();
     let q = e
         .offline_collect(
@@ -735,9 +746,9 @@ async fn the_his_visit_is_what_2201_and_2203_send() {
     .unwrap();
     let mut incomplete = visit.clone();
     incomplete.dr_name.clear();
-    let err = e.set_visit(&op, &v.id, incomplete).await.unwrap_err();
+    let err = e.set_visit(&op, &v.id, "11", incomplete).await.unwrap_err();
     assert!(err.message.contains("dr_name"), "{}", err.message);
-    e.set_visit(&op, &v.id, visit).await.unwrap();
+    e.set_visit(&op, &v.id, "11", visit).await.unwrap();
     e.set_lines(&op, &v.id, lines()).await.unwrap();
     e.presettle(&op, &v.id, true).await.unwrap();
     let calls = e.ledger.calls_of_checkout(&v.id).await.unwrap();
@@ -755,4 +766,9 @@ async fn the_his_visit_is_what_2201_and_2203_send() {
     let up = &calls.iter().find(|c| c.infno == "2203").unwrap().request;
     assert_eq!(up["diseinfo"][0]["diag_code"], "I10.x00");
     assert_eq!(up["diseinfo"][0]["dise_dor_no"], "D440300000001");
+}
+
+/// A visit a strict center accepts (the demo institution's doctor and a main diagnosis).
+fn demo_visit() -> nhsa::visit::Visit {
+    nhsa::visit::Visit::demo("MZ1", "2026-12-01 08:30:00")
 }

@@ -47,6 +47,8 @@ enum Cmd {
     Audit(cmd::audit::Args),
     /// Cashier accounts.
     User(cmd::audit::UserArgs),
+    /// The institution's departments and doctors (clinic mode).
+    Dict(cmd::dict::Args),
     /// Sign in for a shift: the password on standard input, a session token on standard output.
     Login(cmd::session::LoginArgs),
     /// End a session.
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Cmd::Refund(a) => cmd::checkout::run_refund(a),
         Cmd::Audit(a) => cmd::audit::run(a),
         Cmd::User(a) => cmd::audit::run_user(a),
+        Cmd::Dict(a) => cmd::dict::run(a),
         Cmd::Login(a) => cmd::session::run_login(a),
         Cmd::Logout(a) => cmd::session::run_logout(a),
     };

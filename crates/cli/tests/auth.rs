@@ -27,6 +27,7 @@ fn an_unauthenticated_operator_is_refused_before_anything_is_sent() {
             "--bill",
             BILL,
         ])
+        .args(common::CLINIC)
         .arg("--db")
         .arg(&db)
         .output()
@@ -56,6 +57,7 @@ fn an_unauthenticated_operator_is_refused_before_anything_is_sent() {
             "--bill",
             BILL,
         ])
+        .args(common::CLINIC)
         .arg("--db")
         .arg(&db)
         .output()

@@ -56,8 +56,9 @@ fn checkout(s: &Sim, db: &std::path::Path, qr: &str, timeout: u64) -> Child {
             qr,
             "--bill",
             BILL,
-            "--db",
         ])
+        .args(common::CLINIC)
+        .args(["--db"])
         .arg(db)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -25,8 +25,10 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
         2,
         "the center holds both: the paid one and the one whose answer was lost"
     );
-    // Its accounts (S001, C001) carry over, passwords and all: C001 signs in.
+    // Its accounts (S001, C001) carry over, passwords and all: C001 signs in. The
+    // dictionaries are new (schema 3): the supervisor imports them.
     std::fs::write(db.with_extension("staff"), "").unwrap();
+    common::import_dictionaries(&db);
     // The old ledger had no counter number (terminal 0): it is given one, then recovers.
     let r = ok_json(
         &yibao_as(&db, "C001")
@@ -54,7 +56,9 @@ fn a_ledger_written_by_the_previous_release_opens_recovers_and_settles() {
                 "--qr",
                 certno,
             ])
-            .args(["--pay", "cash", "--bill", BILL, "--db"])
+            .args(["--pay", "cash", "--bill", BILL])
+            .args(common::CLINIC)
+            .arg("--db")
             .arg(&db)
             .output()
             .unwrap();

@@ -5,7 +5,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{add_users, json_of, yibao, yibao_as, Sim, BILL, STAFF};
+use common::{add_users, json_of, yibao, yibao_as, Sim, BILL, CLINIC, STAFF};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start("127.0.0.1:0", &dir.join("sim.db"), &[])
@@ -29,6 +29,7 @@ fn checkout_cmd(s: &Sim, db: &std::path::Path, token: &str, bill: &str, extra: &
             "--bill",
             bill,
         ])
+        .args(CLINIC)
         .args(extra)
         .arg("--db")
         .arg(db);
@@ -401,7 +402,9 @@ fn no_name_or_id_number_is_stored_in_clear() {
                 "--qr",
                 certno,
             ])
-            .args(["--pay", "cash", "--bill", BILL, "--db"])
+            .args(["--pay", "cash", "--bill", BILL])
+            .args(CLINIC)
+            .arg("--db")
             .arg(&db)
             .output()
             .unwrap();

@@ -45,7 +45,7 @@ pub struct PendingBill {
 }
 
 /// The counter's notice that a bill was settled and paid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaidNotice {
     /// The counter's id of this notice; a resent notice keeps it (idempotency key).
     pub notice_id: String,
@@ -65,7 +65,7 @@ pub struct PaidNotice {
 }
 
 /// The counter's notice that a paid bill was refunded (its settlement cancelled).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundNotice {
     pub notice_id: String,
     pub bill_id: String,

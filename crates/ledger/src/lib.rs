@@ -19,6 +19,7 @@ mod audit;
 mod calls;
 mod checkouts;
 mod crypto;
+mod dict;
 mod error;
 mod operators;
 mod outbox;
@@ -47,6 +48,7 @@ pub use audit::{canonical_json, hmac_sm3, AuditEntry, AuditProblem, AuditReport}
 pub use calls::{CallState, CenterCall};
 pub use checkouts::CheckoutRecord;
 pub use crypto::{KeySecret, LedgerKey};
+pub use dict::{Department, Doctor};
 pub use error::{AuthError, Error, Result};
 pub use operators::{
     password_problem, Operator, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, MIN_PASSWORD_CHARS,

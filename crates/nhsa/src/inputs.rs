@@ -32,22 +32,6 @@ pub fn person_info(cert_type: &str, cert_no: &str, certno: &str, psn_name: &str)
         "psn_cert_type": if certno.is_empty() { "" } else { "01" }, "certno": certno, "psn_name": psn_name}})
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn register(
-    psn_no: &str,
-    insutype: &str,
-    begntime: &str,
-    cert_type: &str,
-    cert_no: &str,
-    ipt_otp_no: &str,
-    dr: &str,
-    dept: &str,
-) -> Value {
-    json!({"data": {"psn_no": psn_no, "insutype": insutype, "begntime": begntime, "mdtrt_cert_type": cert_type,
-        "mdtrt_cert_no": cert_no, "ipt_otp_no": ipt_otp_no, "atddr_no": dr, "dr_name": dr, "dept_code": dept,
-        "dept_name": dept, "caty": "A03"}})
-}
-
 /// 2201 for a visit from the HIS: the visit's own doctor, department, 科别, 门诊号
 /// and time (no field is filled from the cashier).
 pub fn register_visit(
@@ -85,20 +69,18 @@ pub fn visit_upload_visit(
         "diseinfo": visit.diseinfo_rows()})
 }
 
-pub fn visit_upload(
-    mdtrt_id: &str,
-    psn_no: &str,
-    med_type: &str,
-    begntime: &str,
-    dise_codg: &str,
-    dise_name: &str,
-) -> Value {
-    json!({"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": med_type, "begntime": begntime,
-        "main_cond_dscr": "", "dise_codg": dise_codg, "dise_name": dise_name, "birctrl_type": "", "birctrl_matn_date": ""},
-        "diseinfo": if dise_codg.is_empty() { json!([]) } else { json!([{"diag_type": "1", "diag_srt_no": "1", "diag_code": dise_codg, "diag_name": dise_name, "vali_flag": "1"}]) }})
+/// 2202: cancel a registration (after its settlement was cancelled in full).
+pub fn register_cancel(psn_no: &str, mdtrt_id: &str, ipt_otp_no: &str) -> Value {
+    json!({"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id, "ipt_otp_no": ipt_otp_no}})
 }
 
-/// One line of 2204.
+/// 5301: the person's 门诊慢特病 registrations.
+pub fn chronic_query(psn_no: &str) -> Value {
+    json!({"data": {"psn_no": psn_no}})
+}
+
+/// One line of 2204: the hospital's item code and the national code apart, the order
+/// it comes from (处方号, 开单科室 and 开单医生) and the 医院审批标志.
 pub struct FeeDetail<'a> {
     pub feedetl_sn: &'a str,
     pub med_list_codg: &'a str,
@@ -107,12 +89,22 @@ pub struct FeeDetail<'a> {
     pub cnt: &'a str,
     pub pric: &'a str,
     pub det_item_fee_sumamt: Fen,
+    pub rxno: &'a str,
+    pub bilg_dept_codg: &'a str,
+    pub bilg_dept_name: &'a str,
+    pub bilg_dr_codg: &'a str,
+    pub bilg_dr_name: &'a str,
+    pub hosp_appr_flag: &'a str,
 }
 
+/// 2204: `dise_codg` is the 慢特病 病种 on every line of a med_type 14 batch (empty
+/// otherwise); `fee_ocur_time` is when the fees arose (the visit's time, also when
+/// an offline checkout is replayed later).
 pub fn fee_upload(
     mdtrt_id: &str,
     psn_no: &str,
     chrg_bchno: &str,
+    dise_codg: &str,
     fee_ocur_time: &str,
     lines: &[FeeDetail<'_>],
 ) -> Value {
@@ -120,12 +112,13 @@ pub fn fee_upload(
         .iter()
         .map(|l| {
             json!({"feedetl_sn": l.feedetl_sn, "mdtrt_id": mdtrt_id, "psn_no": psn_no, "chrg_bchno": chrg_bchno,
-                "dise_codg": "", "rxno": "", "rx_circ_flag": "0", "fee_ocur_time": fee_ocur_time,
+                "dise_codg": dise_codg, "rxno": l.rxno, "rx_circ_flag": "0", "fee_ocur_time": fee_ocur_time,
                 "med_list_codg": l.med_list_codg, "medins_list_codg": l.medins_list_codg,
                 "det_item_fee_sumamt": l.det_item_fee_sumamt.to_string(), "cnt": l.cnt, "pric": l.pric,
                 "sin_dos_dscr": "", "used_frqu_dscr": "", "prd_days": "", "medc_way_dscr": "",
-                "bilg_dept_codg": "", "bilg_dept_name": "", "bilg_dr_codg": "", "bilg_dr_name": "",
-                "hosp_appr_flag": "0", "tcmdrug_used_way": "", "etip_flag": "", "etip_hosp_code": "",
+                "bilg_dept_codg": l.bilg_dept_codg, "bilg_dept_name": l.bilg_dept_name,
+                "bilg_dr_codg": l.bilg_dr_codg, "bilg_dr_name": l.bilg_dr_name,
+                "hosp_appr_flag": l.hosp_appr_flag, "tcmdrug_used_way": "", "etip_flag": "", "etip_hosp_code": "",
                 "dscg_tkdrug_flag": "", "matn_fee_flag": "", "memo": l.name})
         })
         .collect();
@@ -200,9 +193,11 @@ pub fn stmt_total(
         "acct_pay": acct.to_string(), "fixmedins_setl_cnt": cnt.to_string(), "refd_setl_flag": if refd { "1" } else { "0" }}})
 }
 
+/// 3202 for one 3201 group: its own `clr_type`.
 #[allow(clippy::too_many_arguments)]
 pub fn stmt_detail(
     setl_optins: &str,
+    clr_type: &str,
     file_qury_no: &str,
     begin: &str,
     end: &str,
@@ -214,7 +209,7 @@ pub fn stmt_detail(
 ) -> Value {
     json!({"data": {"setl_optins": setl_optins, "file_qury_no": file_qury_no, "stmt_begndate": begin, "stmt_enddate": end,
         "medfee_sumamt": medfee.to_string(), "fund_pay_sumamt": fund.to_string(), "cash_payamt": cash.to_string(),
-        "fixmedins_setl_cnt": cnt.to_string(), "clr_type": "11", "refd_setl_flag": if refd { "1" } else { "0" }}})
+        "fixmedins_setl_cnt": cnt.to_string(), "clr_type": clr_type, "refd_setl_flag": if refd { "1" } else { "0" }}})
 }
 
 pub fn file_upload(content: &[u8], filename: &str, fixmedins_code: &str) -> Value {
@@ -349,6 +344,141 @@ mod golden {
         assert_eq!(row["diag_code"], "I10.x00");
         assert_eq!(row["diag_srt_no"], "1");
         assert_eq!(v["mdtrtinfo"]["begntime"], "2026-12-01 08:30:00");
+    }
+
+    /// 2204: the hospital's code and the national code apart, the order's 处方号,
+    /// 开单科室 and 开单医生, the item's 审批标志, and the 病种 on every line of a
+    /// 慢特病 batch.
+    #[test]
+    fn fee_upload_sends_the_orders_fields_on_every_line() {
+        let line = FeeDetail {
+            feedetl_sn: "B1-001",
+            med_list_codg: "XJ01CAA040A001010100001",
+            medins_list_codg: "HOSP-YP-0001",
+            name: "阿莫西林胶囊",
+            cnt: "2",
+            pric: "25.00",
+            det_item_fee_sumamt: Fen(5000),
+            rxno: "RX202612010001",
+            bilg_dept_codg: "A03.01",
+            bilg_dept_name: "心血管内科门诊",
+            bilg_dr_codg: "D440300000001",
+            bilg_dr_name: "李明",
+            hosp_appr_flag: "1",
+        };
+        let v = fee_upload("M1", "P1", "B1", "M03900", "2026-12-01 08:30:00", &[line]);
+        let row = &v["feedetail"][0];
+        assert_eq!(
+            keys(row),
+            [
+                "bilg_dept_codg",
+                "bilg_dept_name",
+                "bilg_dr_codg",
+                "bilg_dr_name",
+                "chrg_bchno",
+                "cnt",
+                "det_item_fee_sumamt",
+                "dise_codg",
+                "dscg_tkdrug_flag",
+                "etip_flag",
+                "etip_hosp_code",
+                "fee_ocur_time",
+                "feedetl_sn",
+                "hosp_appr_flag",
+                "matn_fee_flag",
+                "mdtrt_id",
+                "med_list_codg",
+                "medc_way_dscr",
+                "medins_list_codg",
+                "memo",
+                "prd_days",
+                "pric",
+                "psn_no",
+                "rx_circ_flag",
+                "rxno",
+                "sin_dos_dscr",
+                "tcmdrug_used_way",
+                "used_frqu_dscr"
+            ]
+        );
+        assert_eq!(row["medins_list_codg"], "HOSP-YP-0001");
+        assert_eq!(row["med_list_codg"], "XJ01CAA040A001010100001");
+        assert_eq!(row["rxno"], "RX202612010001");
+        assert_eq!(row["bilg_dr_codg"], "D440300000001");
+        assert_eq!(row["bilg_dept_codg"], "A03.01");
+        assert_eq!(row["hosp_appr_flag"], "1");
+        assert_eq!(row["dise_codg"], "M03900");
+        assert_eq!(row["det_item_fee_sumamt"], "50.00");
+        assert_eq!(row["fee_ocur_time"], "2026-12-01 08:30:00");
+    }
+
+    /// 2206 and 2207: exactly the interface's fields; 2207 adds the invoice number and
+    /// the four totals 2206 answered.
+    #[test]
+    fn pre_settle_and_settle_send_the_interfaces_fields() {
+        let pre = pre_settle(
+            "P1",
+            "01",
+            "TOKEN",
+            "14",
+            Fen(7000),
+            "M1",
+            "B1",
+            true,
+            "310",
+        );
+        assert_eq!(
+            keys(&pre["data"]),
+            [
+                "acct_used_flag",
+                "chrg_bchno",
+                "insutype",
+                "mdtrt_cert_no",
+                "mdtrt_cert_type",
+                "mdtrt_id",
+                "med_type",
+                "medfee_sumamt",
+                "psn_no",
+                "psn_setlway"
+            ]
+        );
+        assert_eq!(pre["data"]["medfee_sumamt"], "70.00");
+        assert_eq!(pre["data"]["med_type"], "14");
+        let s = settle(&pre, "INV1", Fen(0), Fen(0), Fen(700), Fen(6300));
+        assert_eq!(
+            keys(&s["data"]),
+            [
+                "acct_used_flag",
+                "chrg_bchno",
+                "fulamt_ownpay_amt",
+                "inscp_scp_amt",
+                "insutype",
+                "invono",
+                "mdtrt_cert_no",
+                "mdtrt_cert_type",
+                "mdtrt_id",
+                "med_type",
+                "medfee_sumamt",
+                "overlmt_selfpay",
+                "preselfpay_amt",
+                "psn_no",
+                "psn_setlway"
+            ]
+        );
+        assert_eq!(s["data"]["preselfpay_amt"], "7.00");
+    }
+
+    /// A 慢特病 visit's 2203 names the 病种 in mdtrtinfo; an ordinary visit does not.
+    #[test]
+    fn visit_upload_names_the_chronic_disease_only_for_med_type_14() {
+        let mut v = visit();
+        v.dise_codg = "M03900".into();
+        v.dise_name = "高血压".into();
+        let chronic = visit_upload_visit("M1", "P1", "14", &v);
+        assert_eq!(chronic["mdtrtinfo"]["dise_codg"], "M03900");
+        assert_eq!(chronic["mdtrtinfo"]["dise_name"], "高血压");
+        let plain = visit_upload_visit("M1", "P1", "11", &v);
+        assert_eq!(plain["mdtrtinfo"]["dise_codg"], "");
     }
 
     #[test]

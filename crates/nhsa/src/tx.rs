@@ -41,6 +41,8 @@ pub enum Infno {
     SettleQuery,
     #[serde(rename = "5204")]
     FeeQuery,
+    #[serde(rename = "5301")]
+    ChronicQuery,
     #[serde(rename = "9101")]
     FileUpload,
     #[serde(rename = "9102")]
@@ -48,7 +50,7 @@ pub enum Infno {
 }
 
 impl Infno {
-    pub const ALL: [Infno; 20] = [
+    pub const ALL: [Infno; 21] = [
         Infno::SignIn,
         Infno::SignOut,
         Infno::PersonInfo,
@@ -67,6 +69,7 @@ impl Infno {
         Infno::VisitQuery,
         Infno::SettleQuery,
         Infno::FeeQuery,
+        Infno::ChronicQuery,
         Infno::FileUpload,
         Infno::FileDownload,
     ];
@@ -91,6 +94,7 @@ impl Infno {
             Infno::VisitQuery => "5201",
             Infno::SettleQuery => "5203",
             Infno::FeeQuery => "5204",
+            Infno::ChronicQuery => "5301",
             Infno::FileUpload => "9101",
             Infno::FileDownload => "9102",
         }
@@ -123,6 +127,7 @@ impl Infno {
             Infno::VisitQuery => "/fsi/api/fsiIntegratedQueryService/queryMdtrtInfo",
             Infno::SettleQuery => "/fsi/api/fsiIntegratedQueryService/querySetlInfo",
             Infno::FeeQuery => "/fsi/api/fsiIntegratedQueryService/queryFeeList",
+            Infno::ChronicQuery => "/fsi/api/fsiIntegratedQueryService/queryPsnOpspReg",
             Infno::FileUpload => "/fsi/api/fileupload/upload",
             Infno::FileDownload => "/fsi/api/fileupload/download",
         }
@@ -169,6 +174,7 @@ impl Infno {
             Infno::VisitQuery => "就诊信息查询",
             Infno::SettleQuery => "结算信息查询",
             Infno::FeeQuery => "费用明细查询",
+            Infno::ChronicQuery => "人员慢特病备案查询",
             Infno::FileUpload => "文件上传",
             Infno::FileDownload => "文件下载",
         }

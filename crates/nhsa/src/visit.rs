@@ -44,6 +44,34 @@ pub struct Visit {
 }
 
 impl Visit {
+    /// A complete outpatient visit of the demo institution (assets/dict): 李明 of
+    /// 心血管内科门诊 (A03), main diagnosis 原发性高血压. For load generators, benches
+    /// and tests that need a visit a strict center accepts.
+    pub fn demo(ipt_otp_no: &str, begntime: &str) -> Visit {
+        Visit {
+            ipt_otp_no: ipt_otp_no.into(),
+            begntime: begntime.into(),
+            dept_code: "A03.01".into(),
+            dept_name: "心血管内科门诊".into(),
+            caty: "A03".into(),
+            atddr_no: "D440300000001".into(),
+            dr_name: "李明".into(),
+            dise_codg: String::new(),
+            dise_name: String::new(),
+            diseinfo: vec![Diagnosis {
+                diag_type: "1".into(),
+                diag_srt_no: 1,
+                diag_code: "I10.x00".into(),
+                diag_name: "原发性高血压".into(),
+                diag_dept: "心血管内科门诊".into(),
+                dise_dor_no: "D440300000001".into(),
+                dise_dor_name: "李明".into(),
+                diag_time: begntime.into(),
+                vali_flag: "1".into(),
+            }],
+        }
+    }
+
     /// What the interface requires and this visit lacks, in words a cashier can act on
     /// (empty: complete). Checked before anything is sent.
     pub fn missing(&self) -> Vec<String> {

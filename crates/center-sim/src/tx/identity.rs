@@ -222,11 +222,8 @@ pub(super) async fn person_info(_sim: &Sim, data: &Value, c: &mut SqliteConnecti
     let age = chrono::NaiveDate::parse_from_str(&p.brdy, "%Y-%m-%d")
         .map(|b| (now().date() - b).num_days() / 365)
         .unwrap_or(0);
-    let idet: Vec<Value> = p
-        .chronic
-        .iter()
-        .map(|(code, name)| json!({"psn_idet_type": "2", "psn_type_lv": null, "memo": format!("门诊慢特病备案：{code} {name}"), "begntime": "2024-01-01 00:00:00", "endtime": null}))
-        .collect();
+    // 慢特病 registrations are not identities: 5301 lists them.
+    let idet: Vec<Value> = Vec::new();
     let balc = p.balc;
     Ok(json!({
         "baseinfo": {"psn_no": p.psn_no, "psn_cert_type": "01", "certno": p.certno, "psn_name": p.name,
@@ -237,4 +234,19 @@ pub(super) async fn person_info(_sim: &Sim, data: &Value, c: &mut SqliteConnecti
             "cvlserv_flag": "0", "insuplc_admdvs": p.insuplc, "emp_name": p.emp_name}],
         "idetinfo": idet,
     }))
+}
+
+/// 5301: the person's 门诊慢特病 registrations, as the captured answer has them.
+pub(super) async fn chronic_query(data: &Value, c: &mut SqliteConnection) -> R<Value> {
+    let psn_no = req(data, "data", "psn_no")?;
+    let p = load_person(c, &psn_no).await?;
+    let rows: Vec<Value> = p
+        .chronic
+        .iter()
+        .map(|(code, name)| {
+            json!({"begndate": "2024-01-01", "enddate": "2099-12-31",
+            "opsp_dise_name": name, "exp_content": null, "opsp_dise_code": code})
+        })
+        .collect();
+    Ok(json!({"feedetail": rows}))
 }

@@ -10,7 +10,7 @@
 //!   upload, 2205 fee cancellation;
 //! - `settle`: 2206 pre-settlement, 2207 settlement;
 //! - `cancel`: 2208 cancellation, 2601 reversal;
-//! - `query`: 5201, 5203, 5204;
+//! - `query`: 5201, 5203, 5204 (and `identity`: 5301 慢特病 registrations);
 //! - `reconcile`: 3201, 3202, 9101 file upload, 9102 file download.
 
 mod cancel;
@@ -264,7 +264,7 @@ async fn dispatch(
         Infno::PersonInfo => identity::person_info(sim, &data, c).await,
         Infno::Register => visit::register(sim, env, &data, t, c).await,
         Infno::RegisterCancel => visit::register_cancel(&data, c).await,
-        Infno::VisitUpload => visit::visit_upload(input, c).await,
+        Infno::VisitUpload => visit::visit_upload(sim, input, c).await,
         Infno::FeeUpload => visit::fee_upload(sim, input, c).await,
         Infno::FeeCancel => visit::fee_cancel(&data, c).await,
         Infno::PreSettle => settle::settle(sim, env, &data, t, c, false).await,
@@ -279,6 +279,7 @@ async fn dispatch(
         Infno::VisitQuery => query::visit_query(&data, c).await,
         Infno::SettleQuery => query::settle_query(&data, c).await,
         Infno::FeeQuery => query::fee_query(&data, c).await,
+        Infno::ChronicQuery => identity::chronic_query(&data, c).await,
         Infno::FileUpload => reconcile::file_upload(input, t, c).await,
         Infno::FileDownload => reconcile::file_download(input, c).await,
     }

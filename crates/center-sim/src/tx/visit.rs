@@ -73,6 +73,9 @@ pub(super) async fn register(
             return biz("就诊凭证与人员编号不符，请重新识别患者");
         }
     }
+    if !sim.opts.lenient {
+        strict_register(sim, data)?;
+    }
     let seq = db::next(c, "mdtrt").await?;
     let mdtrt_id = format!("{}{:08}", &sim.opts.hospital_admdvs[..2], 30_000_000 + seq);
     let insutype = {
@@ -102,6 +105,88 @@ pub(super) async fn register(
     )
 }
 
+/// What a real center checks of a 2201: the doctor is in the 医保医师库 (under the
+/// name given), the department is the institution's, the 科别 is in the national
+/// dictionary, and the visit has its number and time.
+fn strict_register(sim: &Sim, data: &Value) -> R<()> {
+    for k in [
+        "ipt_otp_no",
+        "begntime",
+        "atddr_no",
+        "dr_name",
+        "dept_code",
+        "dept_name",
+        "caty",
+    ] {
+        req(data, "data", k)?;
+    }
+    let dr = text(data, "atddr_no");
+    match sim.opts.registry.doctor(&dr) {
+        None => {
+            return biz(format!(
+                "医保医师代码【{dr}】在医保医师库中不存在，请先备案"
+            ))
+        }
+        Some(d) if d.name != text(data, "dr_name") => {
+            return biz(format!(
+                "医保医师代码【{dr}】对应医师姓名为【{}】，与传入的【{}】不一致",
+                d.name,
+                text(data, "dr_name")
+            ))
+        }
+        Some(_) => {}
+    }
+    let dept = text(data, "dept_code");
+    if sim.opts.registry.department(&dept).is_none() {
+        return biz(format!("科室编码【{dept}】未在医保科室信息中上传备案"));
+    }
+    let caty = text(data, "caty");
+    if nhsa::dict::caty_name(&caty).is_none() {
+        return biz(format!("科别【{caty}】不在科别字典（caty）中"));
+    }
+    Ok(())
+}
+
+/// What a real center checks of 2203's diagnoses: a main diagnosis (diag_type 1,
+/// diag_srt_no 1) and every field of every row, the code an ICD-10 code.
+fn strict_diagnoses(input: &Value) -> R<()> {
+    let rows = input
+        .get("diseinfo")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if rows.is_empty() {
+        return biz("diseinfo 不能为空：门诊就诊信息上传必须包含诊断信息");
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let at = format!("diseinfo[{i}]");
+        for k in [
+            "diag_type",
+            "diag_srt_no",
+            "diag_code",
+            "diag_name",
+            "diag_dept",
+            "dise_dor_no",
+            "dise_dor_name",
+            "diag_time",
+            "vali_flag",
+        ] {
+            req(r, &at, k)?;
+        }
+        let code = text(r, "diag_code");
+        if !nhsa::dict::is_icd10(&code) {
+            return biz(format!("{at}.diag_code【{code}】不是医保疾病诊断编码"));
+        }
+    }
+    if !rows
+        .iter()
+        .any(|r| text(r, "diag_type") == "1" && text(r, "diag_srt_no") == "1")
+    {
+        return biz("未上传主诊断（diag_type 为 1 且 diag_srt_no 为 1）");
+    }
+    Ok(())
+}
+
 /// 2202: cancel a registration that has no settlement.
 pub(super) async fn register_cancel(data: &Value, c: &mut SqliteConnection) -> R<Value> {
     let mdtrt_id = req(data, "data", "mdtrt_id")?;
@@ -127,8 +212,14 @@ pub(super) async fn register_cancel(data: &Value, c: &mut SqliteConnection) -> R
 
 /// 2203: the visit's medical type and diagnosis (an outpatient chronic disease
 /// must be on the person's record).
-pub(super) async fn visit_upload(input: &Value, c: &mut SqliteConnection) -> R<Value> {
+pub(super) async fn visit_upload(sim: &Sim, input: &Value, c: &mut SqliteConnection) -> R<Value> {
     let m = input.get("mdtrtinfo").cloned().unwrap_or(Value::Null);
+    if !sim.opts.lenient {
+        for k in ["mdtrt_id", "psn_no", "med_type", "begntime"] {
+            req(&m, "mdtrtinfo", k)?;
+        }
+        strict_diagnoses(input)?;
+    }
     let mdtrt_id = req(&m, "mdtrtinfo", "mdtrt_id")?;
     let visit = load_visit(c, &mdtrt_id).await?;
     let med_type = text(&m, "med_type");
@@ -160,8 +251,12 @@ pub(super) async fn fee_upload(sim: &Sim, input: &Value, c: &mut SqliteConnectio
         return biz("feedetail 不能为空");
     }
     let mut out = Vec::new();
+    let batch_dise = text(&lines[0], "dise_codg");
     for (i, l) in lines.iter().enumerate() {
         let at = format!("feedetail[{i}]");
+        if !sim.opts.lenient {
+            strict_fee_line(sim, l, &at, &batch_dise, c).await?;
+        }
         let sn = req(l, &at, "feedetl_sn")?;
         let mdtrt_id = req(l, &at, "mdtrt_id")?;
         let bch = req(l, &at, "chrg_bchno")?;
@@ -198,6 +293,7 @@ pub(super) async fn fee_upload(sim: &Sim, input: &Value, c: &mut SqliteConnectio
                 pric_uplmt_amt: None,
                 selfpay_prop: None,
                 med_list_codg: Some(code.clone()),
+                order: Default::default(),
             },
         };
         let sp = line.split();
@@ -234,6 +330,67 @@ pub(super) async fn fee_upload(sim: &Sim, input: &Value, c: &mut SqliteConnectio
         out.push(result);
     }
     Ok(json!({"result": out}))
+}
+
+/// What a real center checks of one 2204 line: the order's 开单科室 and a registered
+/// 开单医生, the hospital's own code apart from the national one for a mapped item,
+/// when the fee arose, and one 病种 for the whole batch — the visit's for 慢特病.
+async fn strict_fee_line(
+    sim: &Sim,
+    l: &Value,
+    at: &str,
+    batch_dise: &str,
+    c: &mut SqliteConnection,
+) -> R<()> {
+    for k in [
+        "fee_ocur_time",
+        "medins_list_codg",
+        "med_list_codg",
+        "bilg_dept_codg",
+        "bilg_dept_name",
+    ] {
+        req(l, at, k)?;
+    }
+    let dr = text(l, "bilg_dr_codg");
+    if dr.is_empty() || text(l, "bilg_dr_name").is_empty() {
+        return biz(format!(
+            "{at}: 开单医生编码（bilg_dr_codg）和姓名（bilg_dr_name）不能为空"
+        ));
+    }
+    if sim.opts.registry.doctor(&dr).is_none() {
+        return biz(format!("{at}: 开单医生【{dr}】在医保医师库中不存在"));
+    }
+    let code = text(l, "med_list_codg");
+    if sim.opts.catalog.get(&code).is_some() && text(l, "medins_list_codg") == code {
+        return biz(format!(
+            "{at}: 医药机构目录编码【{code}】与医疗目录编码相同：请上传本院项目编码（目录对照）"
+        ));
+    }
+    if !matches!(text(l, "hosp_appr_flag").as_str(), "" | "0" | "1" | "2") {
+        return biz(format!("{at}: 医院审批标志（hosp_appr_flag）不在字典中"));
+    }
+    let dise = text(l, "dise_codg");
+    if dise != batch_dise {
+        return biz(format!(
+            "{at}: 同一批次费用明细的病种编码（dise_codg）不一致：【{dise}】与【{batch_dise}】"
+        ));
+    }
+    let mdtrt_id = req(l, at, "mdtrt_id")?;
+    let (med_type, visit_dise): (String, Option<String>) =
+        sqlx::query_as("SELECT med_type, dise_codg FROM visits WHERE mdtrt_id = ?")
+            .bind(&mdtrt_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .unwrap_or_default();
+    if matches!(med_type.as_str(), "14" | "140104" | "140201")
+        && visit_dise.as_deref().unwrap_or("") != dise
+    {
+        return biz(format!(
+            "{at}: 门诊慢特病费用明细的病种编码【{dise}】与就诊登记的病种【{}】不符",
+            visit_dise.unwrap_or_default()
+        ));
+    }
+    Ok(())
 }
 
 /// 2205: withdraw unsettled fee lines of one batch (`0000`: all of them).

@@ -65,6 +65,7 @@ impl Engine {
         &self,
         op: &Operator,
         id: &str,
+        med_type: &str,
         visit: nhsa::visit::Visit,
     ) -> Result<CheckoutView> {
         let mut rec = self.load(id).await?;
@@ -78,12 +79,45 @@ impl Engine {
                 missing.join("；")
             )));
         }
+        check_med_type(&rec, med_type, &visit)?;
         set_ctx(
             &mut rec,
             "visit",
             serde_json::to_value(&visit).unwrap_or(Value::Null),
         );
+        set_ctx(&mut rec, "med_type", Value::from(med_type));
         self.save(op, &mut rec).await?;
         self.view(id).await
+    }
+}
+
+/// The 医疗类别 a counter settles: 11 普通门诊, or 14 门诊慢特病 under a registration
+/// the person holds (5301) whose code the visit names. Checked when the visit is set
+/// (once the person is known) and again before 2201.
+pub(crate) fn check_med_type(
+    rec: &ledger::CheckoutRecord,
+    med_type: &str,
+    visit: &nhsa::visit::Visit,
+) -> Result<()> {
+    match med_type {
+        "11" => Ok(()),
+        "14" => {
+            if visit.dise_codg.trim().is_empty() {
+                return Err(CheckoutError::input(
+                    "门诊慢特病（14）的账单没有病种（dise_codg），请选择患者备案的慢特病病种",
+                ));
+            }
+            if rec.person.is_some()
+                && !registrations(rec)
+                    .iter()
+                    .any(|r| r.code == visit.dise_codg.trim())
+            {
+                return Err(not_registered(visit.dise_codg.trim()));
+            }
+            Ok(())
+        }
+        other => Err(CheckoutError::input(format!(
+            "本收费台只办理普通门诊（11）和门诊慢特病（14），账单的医疗类别为 {other}"
+        ))),
     }
 }

@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::machine::{transition, Event};
 use crate::{CheckoutError, Result};
 
-pub(crate) use resolve::{chronic, person_view};
+pub use resolve::Registration;
+pub(crate) use resolve::{not_registered, person_view, registrations};
 
 /// How the rest is paid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -31,29 +31,22 @@ impl Engine {
         let cert_type = person_str(&rec, "mdtrt_cert_type");
         let cert_no = person_str(&rec, "mdtrt_cert_no");
         let now = self.now();
-        let t = now.format("%Y-%m-%d %H:%M:%S").to_string();
-        let visit: Option<nhsa::visit::Visit> = crate::ctx_of(&rec, "visit");
+        // What 2201, 2203 and 2204 send is the visit: the HIS's, or the one the cashier
+        // built from the dictionaries (clinic mode). Without one nothing is sent.
+        let visit: nhsa::visit::Visit = crate::ctx_of(&rec, "visit").ok_or_else(|| {
+            CheckoutError::input(
+                "没有就诊信息：请从 HIS 取待缴费医嘱，或选择就诊医生并录入诊断（诊所模式）",
+            )
+        })?;
+        let med_type = match ctx_str(&rec, "med_type") {
+            m if m.is_empty() => "11".to_string(),
+            m => m,
+        };
+        super::bill::check_med_type(&rec, &med_type, &visit)?;
+        let lines = self.order_lines(lines, &visit)?;
         if rec.mdtrt_id.is_none() {
-            let otp = match &visit {
-                Some(v) => v.ipt_otp_no.clone(),
-                None => format!("M{}", &id.replace('-', "")[..12]),
-            };
-            let register = match &visit {
-                // The HIS's visit: its own doctor, department and 科别.
-                Some(v) => {
-                    nhsa::inputs::register_visit(&psn_no, &insutype, &cert_type, &cert_no, v)
-                }
-                None => nhsa::inputs::register(
-                    &psn_no,
-                    &insutype,
-                    &t,
-                    &cert_type,
-                    &cert_no,
-                    &otp,
-                    &op.id,
-                    &self.cfg.dept_name,
-                ),
-            };
+            let register =
+                nhsa::inputs::register_visit(&psn_no, &insutype, &cert_type, &cert_no, &visit);
             let r = self
                 .call_ok(op, Some(id), &insuplc, Infno::Register, register)
                 .await?;
@@ -69,32 +62,19 @@ impl Engine {
                 ));
             }
             rec.mdtrt_id = Some(mdtrt);
-            rec.ipt_otp_no = Some(otp);
+            rec.ipt_otp_no = Some(visit.ipt_otp_no.clone());
             self.save(op, &mut rec).await?;
-            let (dise, dise_name) = chronic(&rec);
-            let med_type = if dise.is_empty() { "11" } else { "14" };
-            set_ctx(&mut rec, "med_type", json!(med_type));
             self.call_ok(
                 op,
                 Some(id),
                 &insuplc,
                 Infno::VisitUpload,
-                match &visit {
-                    Some(v) => nhsa::inputs::visit_upload_visit(
-                        rec.mdtrt_id.as_deref().unwrap_or(""),
-                        &psn_no,
-                        med_type,
-                        v,
-                    ),
-                    None => nhsa::inputs::visit_upload(
-                        rec.mdtrt_id.as_deref().unwrap_or(""),
-                        &psn_no,
-                        med_type,
-                        &t,
-                        &dise,
-                        &dise_name,
-                    ),
-                },
+                nhsa::inputs::visit_upload_visit(
+                    rec.mdtrt_id.as_deref().unwrap_or(""),
+                    &psn_no,
+                    &med_type,
+                    &visit,
+                ),
             )
             .await?;
         }
@@ -124,13 +104,26 @@ impl Engine {
             .map(|(k, l)| nhsa::inputs::FeeDetail {
                 feedetl_sn: &sns[k],
                 med_list_codg: &codes[k],
-                medins_list_codg: &codes[k],
+                medins_list_codg: &l.order.medins_list_codg,
                 name: &l.name,
                 cnt: &cnts[k],
                 pric: &prics[k],
                 det_item_fee_sumamt: l.amount(),
+                rxno: &l.order.rxno,
+                bilg_dept_codg: &l.order.bilg_dept_codg,
+                bilg_dept_name: &l.order.bilg_dept_name,
+                bilg_dr_codg: &l.order.bilg_dr_codg,
+                bilg_dr_name: &l.order.bilg_dr_name,
+                hosp_appr_flag: &l.order.hosp_appr_flag,
             })
             .collect();
+        // The 病种 on every line of a 慢特病 batch; the fees arose at the visit (an
+        // offline checkout replayed later keeps its own time).
+        let dise_codg = if med_type == "14" {
+            visit.dise_codg.as_str()
+        } else {
+            ""
+        };
         rec.chrg_bchno = Some(bch.clone());
         self.save(op, &mut rec).await?;
         let r = self
@@ -139,7 +132,14 @@ impl Engine {
                 Some(id),
                 &insuplc,
                 Infno::FeeUpload,
-                nhsa::inputs::fee_upload(&mdtrt, &psn_no, &bch, &t, &details),
+                nhsa::inputs::fee_upload(
+                    &mdtrt,
+                    &psn_no,
+                    &bch,
+                    dise_codg,
+                    &visit.begntime,
+                    &details,
+                ),
             )
             .await?;
         let rows: Vec<nhsa::types::FeeResult> =
@@ -155,12 +155,6 @@ impl Engine {
             })?;
         }
         let medfee: Fen = lines.iter().map(BillLine::amount).sum();
-        let med_type = ctx_str(&rec, "med_type");
-        let med_type = if med_type.is_empty() {
-            "11".to_string()
-        } else {
-            med_type
-        };
         let pre_in = nhsa::inputs::pre_settle(
             &psn_no, &cert_type, &cert_no, &med_type, medfee, &mdtrt, &bch, acct_used, &insutype,
         );
@@ -205,6 +199,54 @@ impl Engine {
         advance(&mut rec, Event::Presettled)?;
         self.save(op, &mut rec).await?;
         self.view(id).await
+    }
+}
+
+impl Engine {
+    /// The lines as 2204 sends them: each with the hospital's own code (from the order,
+    /// or the catalogue's mapping of its national code), and the ordering department
+    /// and doctor (the order's, or in clinic mode the visit's). A line the hospital has
+    /// not mapped is refused before 2204, naming it.
+    fn order_lines(
+        &self,
+        lines: Vec<BillLine>,
+        visit: &nhsa::visit::Visit,
+    ) -> Result<Vec<BillLine>> {
+        lines
+            .into_iter()
+            .map(|mut l| {
+                let o = &mut l.order;
+                if o.medins_list_codg.is_empty() {
+                    if let Some(it) = l
+                        .med_list_codg
+                        .as_deref()
+                        .and_then(|c| self.cfg.catalog.get(c))
+                    {
+                        o.medins_list_codg = it.hosp_code.clone();
+                    }
+                }
+                if o.medins_list_codg.is_empty()
+                    || l.med_list_codg.as_deref().unwrap_or("").is_empty()
+                {
+                    return Err(CheckoutError::input(format!(
+                        "「{}」未对照：没有本院项目编码或医保目录编码，请信息科维护目录对照",
+                        l.name
+                    )));
+                }
+                if o.bilg_dr_codg.is_empty() {
+                    o.bilg_dr_codg = visit.atddr_no.clone();
+                    o.bilg_dr_name = visit.dr_name.clone();
+                }
+                if o.bilg_dept_codg.is_empty() {
+                    o.bilg_dept_codg = visit.dept_code.clone();
+                    o.bilg_dept_name = visit.dept_name.clone();
+                }
+                if o.hosp_appr_flag.is_empty() {
+                    o.hosp_appr_flag = "0".into();
+                }
+                Ok(l)
+            })
+            .collect()
     }
 }
 

@@ -60,6 +60,22 @@ impl Engine {
                 self.adopt_cancel(op, &mut rec, &msgid, &setl_id, &r.output)
                     .await?;
                 self.fence_after_refund(op, &rec, &sup.id).await;
+                // Nothing of the visit is settled any more: cancel its registration
+                // (2202). The money is back already; a failure here is logged, not
+                // the refund's.
+                let ipt = rec.ipt_otp_no.clone().unwrap_or_default();
+                if let Err(e) = self
+                    .call_ok(
+                        op,
+                        Some(id),
+                        &insuplc,
+                        Infno::RegisterCancel,
+                        nhsa::inputs::register_cancel(&psn_no, &mdtrt, &ipt),
+                    )
+                    .await
+                {
+                    tracing::warn!(checkout = %id, error = %e, "2202 after the refund failed");
+                }
                 self.view(id).await
             }
             Sent::Err(e) => {
@@ -145,6 +161,14 @@ impl Engine {
         rec.parent_id = Some(id.to_string());
         self.save(op, &mut rec).await?;
         self.resolve_id(op, &v.id, &certno, &name).await?;
+        // The same visit (doctor, department, diagnoses), registered anew.
+        if let Some(visit) = crate::ctx_of::<nhsa::visit::Visit>(&orig, "visit") {
+            let med_type = match crate::ctx_str(&orig, "med_type") {
+                m if m.is_empty() => "11".to_string(),
+                m => m,
+            };
+            self.set_visit(op, &v.id, &med_type, visit).await?;
+        }
         self.set_lines(op, &v.id, kept).await?;
         let acct_used = orig
             .ctx

@@ -166,7 +166,7 @@ impl Engine {
                 "本次请按自费收取",
             )
         })?;
-        let mut rec = self.load(id).await?;
+        let rec = self.load(id).await?;
         let b = &info.baseinfo;
         let person = json!({
             "psn_no": b.psn_no, "psn_name": b.psn_name, "certno": b.certno, "gend": b.gend, "brdy": b.brdy, "age": b.age,
@@ -185,6 +185,28 @@ impl Engine {
                 }
             }
         }
+        // 门诊慢特病 registrations (5301): the 慢特病 choice, and the check of a
+        // med_type 14 bill before 2201. A failed query leaves the list empty (14 is
+        // then refused, never guessed).
+        let psn_no = b.psn_no.clone().unwrap_or_default();
+        let opsp = match self
+            .call_ok(
+                op,
+                Some(id),
+                main.insuplc_admdvs.as_deref().unwrap_or(""),
+                Infno::ChronicQuery,
+                nhsa::inputs::chronic_query(&psn_no),
+            )
+            .await
+        {
+            Ok(r) => parse_registrations(&r.output, &self.now().format("%Y-%m-%d").to_string()),
+            Err(e) => {
+                tracing::warn!(checkout = %id, error = %e, "5301 failed: no 慢特病 registrations known");
+                Vec::new()
+            }
+        };
+        let mut rec = self.load(id).await?;
+        set_ctx(&mut rec, "opsp", json!(opsp));
         rec.psn_no = b.psn_no.clone();
         rec.insutype = main.insutype.clone();
         rec.person = Some(person);
@@ -198,25 +220,51 @@ impl Engine {
     }
 }
 
-pub(crate) fn chronic(rec: &CheckoutRecord) -> (String, String) {
-    let idet = rec
-        .person
-        .as_ref()
-        .and_then(|p| p.get("idet"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for i in idet {
-        let memo = i.get("memo").and_then(Value::as_str).unwrap_or("");
-        if let Some(rest) = memo.strip_prefix("门诊慢特病备案：") {
-            let mut it = rest.splitn(2, ' ');
-            return (
-                it.next().unwrap_or("").into(),
-                it.next().unwrap_or("").into(),
-            );
-        }
-    }
-    (String::new(), String::new())
+/// One 门诊慢特病 registration of the person (5301's `feedetail` row).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Registration {
+    pub code: String,
+    pub name: String,
+    pub begndate: String,
+    pub enddate: String,
+}
+
+/// The person's registrations as 5301 answered them at resolve time.
+pub(crate) fn registrations(rec: &CheckoutRecord) -> Vec<Registration> {
+    crate::ctx_of(rec, "opsp").unwrap_or_default()
+}
+
+pub(crate) fn not_registered(code: &str) -> CheckoutError {
+    CheckoutError::new(
+        ErrorCode::Validation,
+        format!("该参保人未备案门诊慢特病病种 {code}，不能按门诊慢特病（14）结算"),
+        "请按普通门诊结算，或请患者先办理慢特病备案",
+    )
+}
+
+/// Read 5301's answer: the registrations valid on `today` (YYYY-MM-DD).
+pub(crate) fn parse_registrations(output: &Value, today: &str) -> Vec<Registration> {
+    output["feedetail"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let g = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    Registration {
+                        code: g("opsp_dise_code"),
+                        name: g("opsp_dise_name"),
+                        begndate: g("begndate"),
+                        enddate: g("enddate"),
+                    }
+                })
+                .filter(|r| {
+                    !r.code.is_empty()
+                        && (r.begndate.is_empty() || r.begndate.as_str() <= today)
+                        && (r.enddate.is_empty() || today <= r.enddate.as_str())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) fn person_view(p: &Value, hospital_admdvs: &str) -> PersonView {

@@ -89,6 +89,13 @@ impl Engine {
                 .map(str::to_owned),
             created_at: rec.created_at.clone(),
             discrepancies: ctx_of(&rec, "discrepancies").unwrap_or_default(),
+            med_type: match crate::ctx_str(&rec, "med_type") {
+                m if m.is_empty() => "11".into(),
+                m => m,
+            },
+            visit: ctx_of(&rec, "visit"),
+            registrations: super::registrations(&rec),
+            his_bill_id: ctx_of(&rec, "his_bill_id"),
         })
     }
 }

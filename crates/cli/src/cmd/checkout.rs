@@ -45,6 +45,14 @@ pub struct CenterArgs {
     /// The operator's session (`yibao login`); required by every command that acts.
     #[arg(long, env = "YIBAO_SESSION", hide_env_values = true)]
     pub session: Option<String>,
+    /// The hospital's HIS: the base URL of its API (http(s)://…, crates/his/API.md) or
+    /// the folder it drops bills into. Pending orders come from it; paid and refunded
+    /// notices go to it through the queue. None: clinic mode.
+    #[arg(long, env = "YIBAO_HIS")]
+    pub his: Option<String>,
+    /// The bearer token of the HIS API.
+    #[arg(long, env = "YIBAO_HIS_TOKEN", hide_env_values = true)]
+    pub his_token: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -57,9 +65,24 @@ pub struct CheckoutArgs {
     /// The scanned text (a 医保码, or an 18-digit 身份证 number).
     #[arg(long)]
     pub qr: String,
-    /// The bill (the `lines` of the `yibao split` format; other keys are ignored).
+    /// The bill: the HIS format (`med_type`, `visit`, `lines` with their orders) or,
+    /// in clinic mode, lines only (then `--doctor` and `--diag` give the visit).
+    /// Without it the bill is the patient's pending one at `--his`.
+    #[arg(long, required_unless_present = "his")]
+    pub bill: Option<PathBuf>,
+    /// With `--his`: which pending bill (its bill_id); default the only one.
     #[arg(long)]
-    pub bill: PathBuf,
+    pub his_bill: Option<String>,
+    /// Clinic mode: the doctor's 医保医师编码 (from the institution's dictionary).
+    #[arg(long)]
+    pub doctor: Option<String>,
+    /// Clinic mode: a diagnosis, `CODE` or `CODE 名称` (ICD-10 of the national
+    /// dictionary); repeat for more, the first is the main one.
+    #[arg(long)]
+    pub diag: Vec<String>,
+    /// Clinic mode: settle as 门诊慢特病 (med_type 14) under this registered 病种 code.
+    #[arg(long)]
+    pub chronic: Option<String>,
     #[arg(long, value_parser = ["cash", "card"])]
     pub pay: String,
     /// Do not use the personal account (acct_used_flag 0).
@@ -130,6 +153,7 @@ async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> 
     cfg.read_timeout = std::time::Duration::from_secs(c.timeout.max(1));
     cfg.offline_mode = offline;
     cfg.auth_source = ledger::AuthSource::Cli;
+    cfg.his = his::His::from_config(c.his.as_deref(), c.his_token.as_deref());
     if let Some(p) = &c.center_ca {
         cfg.center_ca =
             Some(std::fs::read(p).with_context(|| format!("reading --center-ca {}", p.display()))?);
@@ -191,29 +215,39 @@ pub mod exit {
     pub const OFFLINE: u8 = 7;
 }
 
-pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.bill)
-        .with_context(|| format!("reading {}", a.bill.display()))?;
+/// Where the checkout's bill comes from.
+enum BillSource {
+    /// A file: its lines, and the HIS visit (with its 医疗类别) when it has one.
+    File {
+        lines: Vec<billing::BillLine>,
+        visit: Option<(String, nhsa::visit::Visit)>,
+    },
+    /// The patient's pending bill at the HIS (`--his`).
+    His,
+}
+
+/// Read a bill file: a HIS bill (with `visit`) or lines only. `Err`: the exit code,
+/// the reason already printed; nothing was sent.
+fn read_bill(path: &std::path::Path) -> anyhow::Result<Result<BillSource, ExitCode>> {
+    let invalid = |msg: String| {
+        eprintln!("invalid bill: {msg}");
+        Ok(Err(ExitCode::from(exit::INVALID)))
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let v: Value = match serde_json::from_str(billing::strip_bom(&text)) {
         Ok(v) => v,
-        Err(e) => {
-            eprintln!("invalid bill: {} is not JSON ({e})", a.bill.display());
-            return Ok(ExitCode::from(exit::INVALID));
-        }
+        Err(e) => return invalid(format!("{} is not JSON ({e})", path.display())),
     };
-    let raw = v
-        .get("lines")
-        .and_then(Value::as_array)
-        .context("the bill has no `lines` list")?;
+    let Some(raw) = v.get("lines").and_then(Value::as_array) else {
+        return invalid("the bill has no `lines` list".into());
+    };
     let catalog = billing::Catalog::demo();
     let mut lines = Vec::new();
     for (i, l) in raw.iter().enumerate() {
         let mut line = match billing::parse_line(i, l) {
             Ok(l) => l,
-            Err(e) => {
-                eprintln!("invalid bill: {e}");
-                return Ok(ExitCode::from(exit::INVALID));
-            }
+            Err(e) => return invalid(e.to_string()),
         };
         if line.med_list_codg.is_none() {
             line.med_list_codg = catalog
@@ -225,8 +259,7 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
         lines.push(line);
     }
     if let Err(e) = billing::check_bill(&lines) {
-        eprintln!("invalid bill: {e}");
-        return Ok(ExitCode::from(exit::INVALID));
+        return invalid(e.to_string());
     }
     // A HIS bill carries the visit (doctor, department, diagnoses): checked here,
     // before anything is sent, and sent as it is in 2201 and 2203.
@@ -234,10 +267,7 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
         None | Some(Value::Null) => None,
         Some(x) => match serde_json::from_value::<nhsa::visit::Visit>(x.clone()) {
             Ok(visit) => Some(visit),
-            Err(e) => {
-                eprintln!("invalid bill: visit: {e}");
-                return Ok(ExitCode::from(exit::INVALID));
-            }
+            Err(e) => return invalid(format!("visit: {e}")),
         },
     };
     if let Some(missing) = visit
@@ -245,12 +275,72 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
         .map(|v| v.missing())
         .filter(|m| !m.is_empty())
     {
-        let e = CheckoutError::input(format!(
+        print_err(&CheckoutError::input(format!(
             "就诊信息不完整，不能上传医保：{}",
             missing.join("；")
-        ));
-        print_err(&e);
-        return Ok(ExitCode::from(exit::INVALID));
+        )));
+        return Ok(Err(ExitCode::from(exit::INVALID)));
+    }
+    let med_type = v
+        .get("med_type")
+        .and_then(Value::as_str)
+        .unwrap_or("11")
+        .to_string();
+    Ok(Ok(BillSource::File {
+        lines,
+        visit: visit.map(|v| (med_type, v)),
+    }))
+}
+
+/// `--diag CODE [名称]`: the name from the national dictionary when only the code is given.
+fn parse_diag(text: &str) -> Result<checkout::DiagnosisPick, CheckoutError> {
+    let t = text.trim();
+    let (code, name) = match t.split_once(char::is_whitespace) {
+        Some((c, n)) => (c.trim().to_string(), n.trim().to_string()),
+        None => (t.to_string(), String::new()),
+    };
+    let name = if name.is_empty() {
+        nhsa::dict::DIAGNOSES
+            .iter()
+            .find(|(c, _, _)| *c == code)
+            .map(|(_, n, _)| n.to_string())
+            .ok_or_else(|| {
+                CheckoutError::input(format!(
+                    "--diag {code}：不在常用诊断字典中，请写出诊断名称（--diag \"{code} 名称\"）"
+                ))
+            })?
+    } else {
+        name
+    };
+    Ok(checkout::DiagnosisPick { code, name })
+}
+
+pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
+    let source = match &a.bill {
+        Some(p) => match read_bill(p)? {
+            Ok(s) => s,
+            Err(code) => return Ok(code),
+        },
+        None => BillSource::His,
+    };
+    // Clinic mode needs the doctor and a diagnosis: refused here, before anything is sent.
+    if let BillSource::File { visit: None, .. } = &source {
+        if a.doctor.is_none() || a.diag.is_empty() {
+            print_err(&CheckoutError::input(
+                "账单没有就诊信息（visit）：诊所模式请用 --doctor 医保医师编码 和 --diag 诊断 给出就诊医生和诊断，或使用 HIS 账单",
+            ));
+            return Ok(ExitCode::from(exit::INVALID));
+        }
+    }
+    let mut diags = Vec::new();
+    for d in &a.diag {
+        match parse_diag(d) {
+            Ok(p) => diags.push(p),
+            Err(e) => {
+                print_err(&e);
+                return Ok(ExitCode::from(exit::INVALID));
+            }
+        }
     }
     let supervisor_pw = match &a.supervisor {
         Some(_) if a.accept_discrepancy.is_some() => {
@@ -275,7 +365,7 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async move {
         let e = engine(&a.center, offline).await?;
-        let code = checkout_headless(&e, &a, lines, visit, given, supervisor_pw).await;
+        let code = checkout_headless(&e, &a, source, diags, given, supervisor_pw).await;
         e.ledger.close().await;
         code
     })
@@ -284,8 +374,8 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
 async fn checkout_headless(
     e: &Engine,
     a: &CheckoutArgs,
-    lines: Vec<billing::BillLine>,
-    visit: Option<nhsa::visit::Visit>,
+    source: BillSource,
+    diags: Vec<checkout::DiagnosisPick>,
     given: Option<Fen>,
     supervisor_pw: Option<String>,
 ) -> anyhow::Result<ExitCode> {
@@ -312,12 +402,71 @@ async fn checkout_headless(
     };
     let c = e.start(&op).await.map_err(|x| anyhow::anyhow!(x.message))?;
     let id = c.id.clone();
+    // The bill's visit is set before the patient is resolved, so that an offline
+    // checkout keeps it (its replay registers the visit as it was).
+    let mut lines = Vec::new();
+    match &source {
+        BillSource::File { lines: l, visit } => {
+            lines = l.clone();
+            let set = match visit {
+                Some((med_type, v)) => e.set_visit(&op, &id, med_type, v.clone()).await.map(|_| ()),
+                None if a.chronic.is_none() => e
+                    .set_clinic_visit(&op, &id, a.doctor.as_deref().unwrap_or(""), &diags, None)
+                    .await
+                    .map(|_| ()),
+                None => Ok(()),
+            };
+            if let Err(x) = set {
+                print_err(&x);
+                return Ok(ExitCode::from(exit::INVALID));
+            }
+        }
+        BillSource::His => {}
+    }
     let online = async {
         e.resolve_qr(&op, &id, &a.qr).await?;
-        if let Some(v) = &visit {
-            e.set_visit(&op, &id, v.clone()).await?;
+        match &source {
+            BillSource::His => {
+                let pending = e.his_pending(&id).await?;
+                let bill = match &a.his_bill {
+                    Some(b) => pending
+                        .into_iter()
+                        .find(|p| &p.bill_id == b)
+                        .ok_or_else(|| {
+                            CheckoutError::input(format!("HIS 中没有该患者的待缴费账单 {b}"))
+                        })?,
+                    None if pending.len() == 1 => {
+                        pending.into_iter().next().unwrap_or_else(|| unreachable!())
+                    }
+                    None if pending.is_empty() => {
+                        return Err(CheckoutError::input("HIS 中没有该患者的待缴费医嘱"))
+                    }
+                    None => {
+                        let ids: Vec<String> = pending.iter().map(|p| p.bill_id.clone()).collect();
+                        return Err(CheckoutError::input(format!(
+                            "该患者在 HIS 有 {} 张待缴费账单（{}），请用 --his-bill 选择",
+                            ids.len(),
+                            ids.join("、")
+                        )));
+                    }
+                };
+                e.take_his_bill(&op, &id, &bill).await?;
+            }
+            BillSource::File { visit: None, .. } if a.chronic.is_some() => {
+                e.set_clinic_visit(
+                    &op,
+                    &id,
+                    a.doctor.as_deref().unwrap_or(""),
+                    &diags,
+                    a.chronic.as_deref(),
+                )
+                .await?;
+                e.set_lines(&op, &id, lines.clone()).await?;
+            }
+            BillSource::File { .. } => {
+                e.set_lines(&op, &id, lines.clone()).await?;
+            }
         }
-        e.set_lines(&op, &id, lines.clone()).await?;
         e.presettle(&op, &id, !a.no_account).await?;
         let mut v = e.settle(&op, &id).await?;
         if v.state == CheckoutState::Held {
@@ -329,10 +478,13 @@ async fn checkout_headless(
             v = e.accept_held(&op, &id, sup, pw, reason).await?;
         }
         if v.state == CheckoutState::Settled {
-            e.pay(&op, &id, pay_for(v.due)?).await
-        } else {
-            Ok(v)
+            v = e.pay(&op, &id, pay_for(v.due)?).await?;
         }
+        // The HIS hears at once that its bill is paid (queued; resent while it is down).
+        if let Err(x) = e.notify_his(&op).await {
+            eprintln!("HIS 缴费通知未发出（已排队重发）：{}", x.message);
+        }
+        Ok(v)
     }
     .await;
     let view = match online {
@@ -345,6 +497,12 @@ async fn checkout_headless(
                 err.detail.clone().unwrap_or_default()
             );
             let cur = e.view(&id).await.map_err(|x| anyhow::anyhow!(x.message))?;
+            if cur.lines.is_empty() && lines.is_empty() {
+                print_err(&CheckoutError::input(
+                    "医保中心不可达时取不到 HIS 医嘱的患者身份：离线收费请用 --bill 账单文件",
+                ));
+                return Ok(ExitCode::from(exit::INVALID));
+            }
             if cur.lines.is_empty() {
                 if let Err(x) = e.set_lines(&op, &id, lines.clone()).await {
                     print_err(&x);

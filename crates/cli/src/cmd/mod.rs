@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod checkout;
 pub mod decode;
+pub mod dict;
 pub mod nhsa;
 pub mod receipt;
 pub mod session;

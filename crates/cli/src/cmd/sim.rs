@@ -35,6 +35,10 @@ pub struct Args {
     /// Serve the test controls (`POST /sim/fault`, `GET /sim/settlements`): for tests only.
     #[arg(long)]
     pub control: bool,
+    /// Accept what a real center refuses (no registered doctor, no diagnosis, the
+    /// national code as the hospital's): for training on old data, never for tests.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -44,6 +48,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         qr_period_secs: a.qr_period.max(1),
         qr_grace_secs: a.qr_grace.max(0),
         control: a.control,
+        lenient: a.lenient,
         ..Default::default()
     };
     if let Some(p) = a.policy {

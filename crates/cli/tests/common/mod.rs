@@ -156,9 +156,37 @@ pub fn add_users(db: &Path, users: &[(&str, &str, &str, &str)]) {
             "user add {id}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let first = !marker.exists();
         std::fs::write(&marker, "").unwrap();
+        if first {
+            import_dictionaries(db);
+        }
     }
 }
+
+/// The demo institution's departments and doctors (assets/dict), imported by S001.
+pub fn import_dictionaries(db: &Path) {
+    for kind in ["departments", "doctors"] {
+        let out = yibao()
+            .env("YIBAO_SESSION", login(db, "S001"))
+            .args(["dict", "import", "--kind", kind, "--db"])
+            .arg(db)
+            .arg(format!(
+                "{}/../../assets/dict/{kind}.csv",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "dict import {kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A clinic-mode visit for a lines-only bill: the demo doctor 李明 and 原发性高血压.
+pub const CLINIC: &[&str] = &["--doctor", "D440300000001", "--diag", "I10.x00"];
 
 /// The two accounts most tests use: supervisor S001, cashier C001.
 pub const STAFF: &[(&str, &str, &str, &str)] = &[
@@ -207,6 +235,7 @@ fn checkout_b1a(url: &str, db: &Path, args: &[&str]) -> std::process::Output {
             "--bill",
             BILL,
         ])
+        .args(CLINIC)
         .args(args)
         .arg("--db")
         .arg(db)

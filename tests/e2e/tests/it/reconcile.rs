@@ -42,6 +42,7 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
             .arg(data.path().join("ledger.db"))
             .args(["--operator", "C001", "--qr", &qr, "--bill"])
             .arg(&bill)
+            .args(["--doctor", "D440300000001", "--diag", "I10.x00"])
             .args(["--pay", pay])
             .output()?;
         assert!(

@@ -29,6 +29,8 @@ enum Cmd {
     Nhsa(cmd::nhsa::Args),
     /// Run the simulated national platform (center) over HTTP.
     Sim(cmd::sim::Args),
+    /// Run the simulated hospital HIS (pending orders, paid and refunded notices).
+    HisSim(cmd::sim::HisArgs),
     /// Decode QR codes in image files (one JSON line per file).
     Decode(cmd::decode::Args),
     /// Build (and optionally print) a receipt PDF for a settlement.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Cmd::Split(a) => cmd::split::run(a),
         Cmd::Nhsa(a) => cmd::nhsa::run(a),
         Cmd::Sim(a) => cmd::sim::run(a),
+        Cmd::HisSim(a) => cmd::sim::run_his(a),
         Cmd::Decode(a) => cmd::decode::run(a),
         Cmd::Receipt(a) => cmd::receipt::run(a),
         Cmd::Checkout(a) => cmd::checkout::run_checkout(a),

@@ -25,6 +25,29 @@ impl Engine {
             },
         )?;
         billing::check_bill(&lines).map_err(|e| CheckoutError::input(e.to_string()))?;
+        // What a bill (a HIS's, or an old file) leaves out of a catalogued item — its
+        // 先行自付 ratio, its price cap, the hospital's code — comes from the catalogue.
+        let lines: Vec<BillLine> = lines
+            .into_iter()
+            .map(|mut l| {
+                if let Some(it) = l
+                    .med_list_codg
+                    .as_deref()
+                    .and_then(|c| self.cfg.catalog.get(c))
+                {
+                    if l.selfpay_prop.is_none() && l.chrgitm_lv == it.chrgitm_lv {
+                        l.selfpay_prop = it.selfpay_prop;
+                    }
+                    if l.pric_uplmt_amt.is_none() {
+                        l.pric_uplmt_amt = it.pric_uplmt_amt;
+                    }
+                    if l.order.medins_list_codg.is_empty() {
+                        l.order.medins_list_codg = it.hosp_code.clone();
+                    }
+                }
+                l
+            })
+            .collect();
         for (i, l) in lines.iter().enumerate() {
             if l.cnt.0 <= 0 {
                 return Err(CheckoutError::input(format!(

@@ -236,7 +236,7 @@ pub(crate) fn registrations(rec: &CheckoutRecord) -> Vec<Registration> {
 
 pub(crate) fn not_registered(code: &str) -> CheckoutError {
     CheckoutError::new(
-        ErrorCode::Validation,
+        ErrorCode::Input,
         format!("该参保人未备案门诊慢特病病种 {code}，不能按门诊慢特病（14）结算"),
         "请按普通门诊结算，或请患者先办理慢特病备案",
     )

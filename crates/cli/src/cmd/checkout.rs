@@ -771,6 +771,10 @@ pub fn run_refund(a: RefundArgs) -> anyhow::Result<ExitCode> {
         };
         match r {
             Ok(v) => {
+                // The HIS hears of the refund at once (queued; resent while it is down).
+                if let Err(x) = e.notify_his(&op).await {
+                    eprintln!("HIS 退费通知未发出（已排队重发）：{}", x.message);
+                }
                 println!("{}", serde_json::to_string_pretty(&json!({"checkout_id": v.id, "stage": v.state, "setl_id": v.setl_id, "refund_setl_id": v.refund_setl_id, "split": v.split, "due": v.due, "payments": v.payments}))?);
                 Ok(ExitCode::SUCCESS)
             }

@@ -84,3 +84,49 @@ async fn axum_serve(
 ) -> anyhow::Result<()> {
     center_sim::serve_router(listener, app).await
 }
+
+/// `yibao his-sim --listen ADDR`: the simulated hospital HIS (crates/his/API.md), with
+/// a pending bill for each demo person (and a 门诊慢特病 one for a registered person).
+/// The first line on standard output is `listening on http://HOST:PORT/his`.
+#[derive(clap::Args)]
+pub struct HisArgs {
+    #[arg(long, default_value = "127.0.0.1:8901")]
+    pub listen: String,
+    /// Require this bearer token on every request.
+    #[arg(long, env = "YIBAO_HIS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// The demo persons as the simulated HIS's patients.
+pub fn demo_patients() -> Vec<his::sim::SimPatient> {
+    center_sim::persons::DEMO
+        .iter()
+        .map(|p| his::sim::SimPatient {
+            certno: p.certno.into(),
+            psn_name: p.name.into(),
+            chronic: p.chronic.map(|(c, n)| (c.into(), n.into())),
+        })
+        .collect()
+}
+
+pub fn run_his(a: HisArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let s = his::sim::spawn(his::sim::SimOpts {
+            listen: a.listen.clone(),
+            token: a.token,
+            patients: demo_patients(),
+        })
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+        println!("listening on {}", s.url);
+        std::io::stdout().flush()?;
+        tokio::signal::ctrl_c().await?;
+        s.stop().await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -194,6 +194,53 @@ pub const STAFF: &[(&str, &str, &str, &str)] = &[
     ("C001", "李收费", "cashier", "cashier-pass-1"),
 ];
 
+/// A `yibao his-sim` process (the simulated hospital HIS), killed when dropped.
+pub struct HisSim {
+    pub url: String,
+    child: Child,
+}
+
+impl HisSim {
+    pub fn start() -> HisSim {
+        let mut child = yibao()
+            .args(["his-sim", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from yibao his-sim: {line:?}"))
+            .to_string();
+        HisSim { url, child }
+    }
+
+    /// The simulator's bills with their state (`GET /his/_sim/bills`).
+    pub fn bills(&self) -> Vec<Value> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/_sim/bills", self.url)])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.get("bills")
+            .and_then(Value::as_array)
+            .cloned()
+            .or_else(|| v.as_array().cloned())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for HisSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.child.kill();

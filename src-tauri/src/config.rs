@@ -40,6 +40,17 @@ pub struct AppConfig {
     /// The CA certificate (PEM file) of the center's TLS certificate, when the region
     /// runs its own CA. The certificate is always checked.
     pub center_ca_file: Option<String>,
+    /// The hospital's HIS: its API base URL (crates/his/API.md) or the folder it drops
+    /// bills into. None: clinic mode (with the built-in demo center, the built-in HIS).
+    #[serde(default)]
+    pub his_url: Option<String>,
+    /// The HIS API's bearer token (kept in config.json on the counter, never in the repo).
+    #[serde(default)]
+    pub his_token: Option<String>,
+    /// A folder with departments.csv and doctors.csv imported when the counter's
+    /// dictionaries are empty (first start of a new counter).
+    #[serde(default)]
+    pub dict_dir: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -58,6 +69,9 @@ impl Default for AppConfig {
             language: "zh-CN".into(),
             terminal_no: 0,
             center_ca_file: None,
+            his_url: None,
+            his_token: None,
+            dict_dir: None,
         }
     }
 }
@@ -87,6 +101,12 @@ impl AppConfig {
         }
         if let Ok(v) = std::env::var("YIBAO_CAMERA") {
             cfg.camera = v;
+        }
+        if let Ok(v) = std::env::var("YIBAO_HIS") {
+            cfg.his_url = (!v.is_empty()).then_some(v);
+        }
+        if let Ok(v) = std::env::var("YIBAO_DICT_DIR") {
+            cfg.dict_dir = (!v.is_empty()).then_some(v);
         }
         if let Ok(v) = std::env::var("YIBAO_PRINTER") {
             cfg.printer = Some(v);

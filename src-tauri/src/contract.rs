@@ -24,6 +24,12 @@ contract! {
     bill::checkout_remove_line(state; index: usize) -> crate::dto::CheckoutView;
     bill::checkout_set_price(state; index: usize, pric: String) -> crate::dto::CheckoutView;
     bill::checkout_import_bill(state; json: String) -> crate::dto::CheckoutView;
+    visit::his_pending(state; ) -> Vec<crate::dto::PendingBillView>;
+    visit::checkout_take_his_bill(state; bill_id: String) -> crate::dto::CheckoutView;
+    visit::diagnosis_search(state; query: String) -> Vec<crate::dto::DiagnosisView>;
+    visit::checkout_set_clinic_visit(state; doctor: String, diagnoses: Vec<crate::dto::DiagnosisView>, chronic: Option<String>) -> crate::dto::CheckoutView;
+    visit::dict_list(state; ) -> crate::dto::DictView;
+    visit::dict_import(state; kind: String, csv: String) -> crate::dto::DictView;
     checkout::checkout_presettle(state; acct_used: bool) -> crate::dto::CheckoutView;
     checkout::checkout_settle(state; ) -> crate::dto::CheckoutView;
     checkout::checkout_pay_cash(state; given: String) -> crate::dto::CheckoutView;

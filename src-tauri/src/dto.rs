@@ -165,6 +165,88 @@ pub struct CheckoutView {
     pub queue_item: Option<String>,
     /// A line for the cashier (e.g. "收据已打印" / "打印失败，已加入补打队列").
     pub notice: Option<String>,
+    /// 医疗类别: 11 普通门诊, 14 门诊慢特病.
+    pub med_type: String,
+    /// The visit 2201/2203 will send (the HIS's, or built in clinic mode).
+    pub visit: Option<VisitView>,
+    /// The person's 门诊慢特病 registrations (5301), for the 慢特病 choice.
+    pub registrations: Vec<RegistrationView>,
+    /// The HIS bill this checkout settles.
+    pub his_bill_id: Option<String>,
+}
+
+/// The visit on the checkout screen: who saw the patient, where, with which diagnoses.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct VisitView {
+    pub dr_name: String,
+    pub atddr_no: String,
+    pub dept_name: String,
+    pub dept_code: String,
+    pub caty: String,
+    pub ipt_otp_no: String,
+    /// "I10.x00 原发性高血压", the main one first.
+    pub diagnoses: Vec<String>,
+    /// The 慢特病 (code and name) of a med_type 14 visit.
+    pub chronic: Option<String>,
+}
+
+/// One 门诊慢特病 registration of the person.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
+pub struct RegistrationView {
+    pub code: String,
+    pub name: String,
+}
+
+/// A diagnosis of the national dictionary (picked in clinic mode).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, TS)]
+#[ts(export)]
+pub struct DiagnosisView {
+    pub code: String,
+    pub name: String,
+}
+
+/// A doctor of the institution's dictionary, with their department.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DoctorView {
+    pub code: String,
+    pub name: String,
+    pub dept_code: String,
+    pub dept_name: String,
+}
+
+/// A department of the institution's dictionary.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DepartmentView {
+    pub code: String,
+    pub name: String,
+    pub caty: String,
+}
+
+/// The dictionaries (设置 › 科室与医生).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DictView {
+    pub departments: Vec<DepartmentView>,
+    pub doctors: Vec<DoctorView>,
+    /// The HIS in use: `none` (clinic mode), `http`, `folder`.
+    pub his: String,
+}
+
+/// A pending bill at the HIS, to pick from after the scan.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PendingBillView {
+    pub bill_id: String,
+    pub med_type: String,
+    pub dr_name: String,
+    pub dept_name: String,
+    pub diagnoses: Vec<String>,
+    pub items: Vec<String>,
+    pub total: Fen,
 }
 
 /// The camera's state as the cashier sees it.

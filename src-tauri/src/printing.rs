@@ -9,12 +9,28 @@ pub(crate) async fn after_done(state: &AppState, checkout_id: &str) {
     if let Err(e) = store_and_print(state, checkout_id, false).await {
         tracing::warn!(checkout_id, "receipt: {e:#}");
     }
+    notify_his(state).await;
 }
 
 pub(crate) async fn after_refund(state: &AppState, checkout_id: &str) {
     if let Err(e) = store_and_print(state, checkout_id, true).await {
         tracing::warn!(checkout_id, "refund receipt: {e:#}");
     }
+    notify_his(state).await;
+}
+
+/// Tell the HIS at once (in the background: a HIS that is down never holds up the
+/// counter; the queue resends).
+async fn notify_his(state: &AppState) {
+    let Some(s) = state.counter.signed().await else {
+        return;
+    };
+    let e = state.engine.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(x) = e.notify_his(&s.operator()).await {
+            tracing::warn!("HIS notice: {}", x.message);
+        }
+    });
 }
 
 async fn store_and_print(state: &AppState, checkout_id: &str, refund: bool) -> anyhow::Result<()> {

@@ -72,6 +72,13 @@ impl AppState {
         } else {
             checkout::OfflineMode::Estimate
         };
+        let his_url = match &config.his_url {
+            Some(u) => Some(u.clone()),
+            None if center_is_demo => Some(start_builtin_his().await?),
+            None => None,
+        };
+        cfg.his = his::His::from_config(his_url.as_deref(), config.his_token.as_deref());
+        seed_dictionaries(&ledger, &config, center_is_demo).await?;
         let engine =
             checkout::Engine::new(ledger.clone(), cfg).map_err(|e| anyhow::anyhow!(e.message))?;
         Ok(AppState {
@@ -139,4 +146,62 @@ async fn start_builtin_center(data_dir: &std::path::Path) -> anyhow::Result<Stri
         }
     });
     Ok(url)
+}
+
+/// The simulated HIS of the demo (pending orders for the demo persons), in-process on
+/// a loopback port: the counter talks to it over real HTTP as to a hospital's.
+async fn start_builtin_his() -> anyhow::Result<String> {
+    let patients = center_sim::persons::DEMO
+        .iter()
+        .map(|p| his::sim::SimPatient {
+            certno: p.certno.into(),
+            psn_name: p.name.into(),
+            chronic: p.chronic.map(|(c, n)| (c.into(), n.into())),
+        })
+        .collect();
+    let s = his::sim::spawn(his::sim::SimOpts {
+        listen: "127.0.0.1:0".into(),
+        token: None,
+        patients,
+    })
+    .await?;
+    let url = s.url.clone();
+    // The demo HIS lives as long as the app.
+    std::mem::forget(s);
+    Ok(url)
+}
+
+/// A new counter's dictionaries: imported from `dict_dir` (the hospital's CSVs), or for
+/// the built-in demo center the demo institution's, when the ledger has none yet.
+async fn seed_dictionaries(
+    ledger: &ledger::Ledger,
+    config: &AppConfig,
+    demo: bool,
+) -> anyhow::Result<()> {
+    if !ledger
+        .departments()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message_zh()))?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let (depts, doctors) = match &config.dict_dir {
+        Some(dir) => {
+            let dir = std::path::Path::new(dir);
+            let read = |f: &str| {
+                std::fs::read_to_string(dir.join(f))
+                    .map_err(|e| anyhow::anyhow!("字典 {} 无法读取（{e}）", dir.join(f).display()))
+            };
+            (read("departments.csv")?, read("doctors.csv")?)
+        }
+        None if demo => (
+            include_str!("../../assets/dict/departments.csv").to_string(),
+            include_str!("../../assets/dict/doctors.csv").to_string(),
+        ),
+        None => return Ok(()),
+    };
+    checkout::dict::seed(ledger, &depts, &doctors, chrono::Local::now().naive_local())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))
 }

@@ -34,6 +34,18 @@ export const checkoutApi = {
   offline: c.checkoutOffline,
   partialRefund: c.checkoutPartialRefund,
   refund: c.checkoutRefund,
+  /** The patient's pending orders at the HIS (empty in clinic mode). */
+  hisPending: c.hisPending,
+  takeHisBill: c.checkoutTakeHisBill,
+  diagnoses: c.diagnosisSearch,
+  /** Clinic mode: the doctor and diagnoses (the first is the main one), and a 慢特病 registration. */
+  setClinicVisit: c.checkoutSetClinicVisit,
+};
+
+export const dictApi = {
+  list: c.dictList,
+  /** A supervisor's or admin's import of departments or doctors from CSV. */
+  import: c.dictImport,
 };
 
 export const historyApi = {

@@ -232,6 +232,35 @@ impl Counter {
     }
 }
 
+/// Seed an empty ledger's dictionaries at installation (the installer's CSVs; the
+/// actor in the audit log is `install`).
+pub async fn seed(
+    ledger: &ledger::Ledger,
+    departments_csv: &str,
+    doctors_csv: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
+    let depts: Vec<Department> = parse_csv(DictKind::Departments, departments_csv)?
+        .into_iter()
+        .map(|[code, name, caty]| Department { code, name, caty })
+        .collect();
+    for d in &depts {
+        check_caty(d)?;
+    }
+    ledger.put_departments("install", &depts, now).await?;
+    let doctors: Vec<Doctor> = parse_csv(DictKind::Doctors, doctors_csv)?
+        .into_iter()
+        .map(|[code, name, dept_code]| Doctor {
+            code,
+            name,
+            dept_code,
+            active: true,
+        })
+        .collect();
+    ledger.put_doctors("install", &doctors, now).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

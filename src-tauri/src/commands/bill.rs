@@ -163,6 +163,19 @@ pub async fn checkout_import_bill(
         }
         parsed.push(line);
     }
+    // A HIS bill carries its visit: checked (before anything is sent) and kept.
+    if let Some(visit) = v.get("visit").filter(|x| !x.is_null()) {
+        let visit: nhsa::visit::Visit = serde_json::from_value(visit.clone())
+            .map_err(|e| AppError::validation(format!("账单的就诊信息（visit）有误：{e}")))?;
+        let med_type = v.get("med_type").and_then(|m| m.as_str()).unwrap_or("11");
+        let op = op_of(&require(&state, ledger::Action::Checkout).await?);
+        let id = current(&state).await?;
+        state
+            .engine
+            .set_visit(&op, &id, med_type, visit)
+            .await
+            .map_err(checkout_error)?;
+    }
     edit_lines(&state, move |lines| {
         lines.extend(parsed);
         Ok(())

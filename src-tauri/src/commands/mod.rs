@@ -9,6 +9,7 @@ pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod view;
+pub mod visit;
 
 use crate::dto::{CheckoutView, Role, SessionInfo};
 use crate::error::{AppError, AppResult};

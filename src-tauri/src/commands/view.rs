@@ -35,6 +35,28 @@ pub(crate) fn idle_view() -> CheckoutView {
         payments: Vec::new(),
         queue_item: None,
         notice: None,
+        med_type: "11".into(),
+        visit: None,
+        registrations: Vec::new(),
+        his_bill_id: None,
+    }
+}
+
+/// The visit as the screen shows it.
+pub(crate) fn visit_view(v: &nhsa::visit::Visit) -> crate::dto::VisitView {
+    crate::dto::VisitView {
+        dr_name: v.dr_name.clone(),
+        atddr_no: v.atddr_no.clone(),
+        dept_name: v.dept_name.clone(),
+        dept_code: v.dept_code.clone(),
+        caty: v.caty.clone(),
+        ipt_otp_no: v.ipt_otp_no.clone(),
+        diagnoses: v
+            .diseinfo
+            .iter()
+            .map(|d| format!("{} {}", d.diag_code, d.diag_name))
+            .collect(),
+        chronic: (!v.dise_codg.is_empty()).then(|| format!("{} {}", v.dise_codg, v.dise_name)),
     }
 }
 
@@ -146,5 +168,16 @@ pub(crate) fn to_dto(v: ::checkout::CheckoutView, mask: bool) -> CheckoutView {
             .collect(),
         queue_item: v.outbox_id,
         notice,
+        med_type: v.med_type.clone(),
+        visit: v.visit.as_ref().map(visit_view),
+        registrations: v
+            .registrations
+            .iter()
+            .map(|r| crate::dto::RegistrationView {
+                code: r.code.clone(),
+                name: r.name.clone(),
+            })
+            .collect(),
+        his_bill_id: v.his_bill_id.clone(),
     }
 }

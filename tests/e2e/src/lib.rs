@@ -102,6 +102,11 @@ impl App {
         .env("XDG_CACHE_HOME", data_dir.path().join("xdg-cache"))
         // The counter's number (docs/domain.md §10): a test may override it through `env`.
         .env("YIBAO_COUNTER_NO", "1")
+        // The demo institution's departments and doctors, imported on first start.
+        .env(
+            "YIBAO_DICT_DIR",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/dict"),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
         for (k, v) in env {
@@ -234,7 +239,24 @@ impl App {
 
     /// Search the catalogue (name or pinyin initials), add the first hit with Enter, and
     /// wait until `name` is on the bill.
+    ///
+    /// A clinic-mode visit needs a diagnosis: when none is set yet, the helper first
+    /// picks 原发性高血压 (the doctor stays the preselected one), as a cashier would
+    /// from the prescription.
     pub async fn add_item(&self, query: &str, name: &str) -> Result<()> {
+        let clinic = self
+            .client
+            .find(Locator::Css("[data-testid=clinic]"))
+            .await
+            .is_ok();
+        let visit = self
+            .client
+            .find(Locator::Css("[data-testid=visit-summary]"))
+            .await
+            .is_ok();
+        if clinic && !visit {
+            self.pick_diagnosis("yfxgxy", "原发性高血压").await?;
+        }
         self.type_into("[data-testid=catalog-search]", query)
             .await?;
         self.wait_text("[data-testid=catalog-results]", name)
@@ -244,6 +266,19 @@ impl App {
             .send_keys("\u{E007}")
             .await?;
         self.wait_text("[data-testid=bill-lines]", name).await?;
+        Ok(())
+    }
+
+    /// Clinic mode: search the diagnosis dictionary, pick the first hit with Enter, and
+    /// wait until the visit shows it.
+    pub async fn pick_diagnosis(&self, query: &str, name: &str) -> Result<()> {
+        self.type_into("[data-testid=diag-search]", query).await?;
+        self.wait_text("[data-testid=diag-results]", name).await?;
+        self.find("[data-testid=diag-search]")
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        self.wait_text("[data-testid=visit-summary]", name).await?;
         Ok(())
     }
 

@@ -20,4 +20,18 @@ terminal_no: number,
  * The CA certificate (PEM file) of the center's TLS certificate, when the region
  * runs its own CA. The certificate is always checked.
  */
-center_ca_file: string | null, };
+center_ca_file: string | null, 
+/**
+ * The hospital's HIS: its API base URL (crates/his/API.md) or the folder it drops
+ * bills into. None: clinic mode (with the built-in demo center, the built-in HIS).
+ */
+his_url: string | null, 
+/**
+ * The HIS API's bearer token (kept in config.json on the counter, never in the repo).
+ */
+his_token: string | null, 
+/**
+ * A folder with departments.csv and doctors.csv imported when the counter's
+ * dictionaries are empty (first start of a new counter).
+ */
+dict_dir: string | null, };

@@ -3,7 +3,9 @@ import type { BillLineView } from "./BillLineView";
 import type { CheckoutStage } from "./CheckoutStage";
 import type { PaymentView } from "./PaymentView";
 import type { PersonView } from "./PersonView";
+import type { RegistrationView } from "./RegistrationView";
 import type { SplitView } from "./SplitView";
+import type { VisitView } from "./VisitView";
 
 export type CheckoutView = { stage: CheckoutStage, person: PersonView | null, lines: Array<BillLineView>, total: string, acct_used: boolean, split: SplitView | null, setl_id: string | null, 
 /**
@@ -13,4 +15,20 @@ due: string, payments: Array<PaymentView>, queue_item: string | null,
 /**
  * A line for the cashier (e.g. "收据已打印" / "打印失败，已加入补打队列").
  */
-notice: string | null, };
+notice: string | null, 
+/**
+ * 医疗类别: 11 普通门诊, 14 门诊慢特病.
+ */
+med_type: string, 
+/**
+ * The visit 2201/2203 will send (the HIS's, or built in clinic mode).
+ */
+visit: VisitView | null, 
+/**
+ * The person's 门诊慢特病 registrations (5301), for the 慢特病 choice.
+ */
+registrations: Array<RegistrationView>, 
+/**
+ * The HIS bill this checkout settles.
+ */
+his_bill_id: string | null, };

@@ -6,9 +6,12 @@ import type { AppConfig } from "./AppConfig";
 import type { AppInfo } from "./AppInfo";
 import type { CatalogItemView } from "./CatalogItemView";
 import type { CheckoutView } from "./CheckoutView";
+import type { DiagnosisView } from "./DiagnosisView";
+import type { DictView } from "./DictView";
 import type { FenceFlagView } from "./FenceFlagView";
 import type { HistoryItemView } from "./HistoryItemView";
 import type { OperatorView } from "./OperatorView";
+import type { PendingBillView } from "./PendingBillView";
 import type { QueueItemView } from "./QueueItemView";
 import type { ReconcileView } from "./ReconcileView";
 import type { SessionInfo } from "./SessionInfo";
@@ -33,6 +36,12 @@ export const commands = {
   checkoutRemoveLine: (index: number) => call<CheckoutView>("checkout_remove_line", { index }),
   checkoutSetPrice: (index: number, pric: string) => call<CheckoutView>("checkout_set_price", { index, pric }),
   checkoutImportBill: (json: string) => call<CheckoutView>("checkout_import_bill", { json }),
+  hisPending: () => call<Array<PendingBillView>>("his_pending"),
+  checkoutTakeHisBill: (billId: string) => call<CheckoutView>("checkout_take_his_bill", { billId }),
+  diagnosisSearch: (query: string) => call<Array<DiagnosisView>>("diagnosis_search", { query }),
+  checkoutSetClinicVisit: (doctor: string, diagnoses: Array<DiagnosisView>, chronic: string | null) => call<CheckoutView>("checkout_set_clinic_visit", { doctor, diagnoses, chronic }),
+  dictList: () => call<DictView>("dict_list"),
+  dictImport: (kind: string, csv: string) => call<DictView>("dict_import", { kind, csv }),
   checkoutPresettle: (acctUsed: boolean) => call<CheckoutView>("checkout_presettle", { acctUsed }),
   checkoutSettle: () => call<CheckoutView>("checkout_settle"),
   checkoutPayCash: (given: string) => call<CheckoutView>("checkout_pay_cash", { given }),

@@ -6,3 +6,4 @@ mod crash;
 mod foundation;
 mod reconcile;
 mod session;
+mod visit;

@@ -1,0 +1,152 @@
+//! Issue 13 in the real window: after the scan the hospital HIS's pending orders appear
+//! and are the bill; the settlement tells the HIS (paid, with the setl_id) and a refund
+//! tells it too. Without a HIS (clinic mode) the cashier picks the doctor from the
+//! institution's dictionary and the diagnosis from the national one — and the strict
+//! simulated center accepts what the counter sends.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use e2e::{add_user, yibao_binary, App, Sim};
+
+/// `yibao his-sim` (the simulated HIS), killed when dropped.
+struct His {
+    url: String,
+    child: Child,
+}
+
+impl His {
+    fn start() -> anyhow::Result<His> {
+        let mut child = Command::new(yibao_binary())
+            .args(["his-sim", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting `yibao his-sim`")?;
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut first)?;
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .context("first line of yibao his-sim")?
+            .to_string();
+        Ok(His { url, child })
+    }
+
+    /// Wait until the HIS holds 张伟's bill in `state`; its JSON.
+    async fn bill_in(&self, state: &str) -> anyhow::Result<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v: serde_json::Value = reqwest::get(format!("{}/_sim/bills", self.url))
+                .await?
+                .json()
+                .await?;
+            if let Some(b) = v["bills"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|b| b["bill"]["certno"] == "44030519850312001X" && b["state"] == state)
+            {
+                return Ok(b.clone());
+            }
+            if Instant::now() > deadline {
+                bail!("the HIS never held the bill as {state}: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for His {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn signed_in(sim: &Sim, extra: &[(&str, String)]) -> anyhow::Result<App> {
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "S001", "王主管", "supervisor", "super-pass-1")?;
+    let mut env = sim.app_env().to_vec();
+    env.extend(extra.iter().cloned());
+    let app = App::start_in(data, &env).await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    let psn = sim.psn_of("normal_employee").await?;
+    app.enter("[data-testid=qr-input]", &sim.qr_text(&psn).await?)
+        .await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    Ok(app)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_his_orders_are_the_bill_and_the_his_hears_paid_and_refunded() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let his = His::start()?;
+    let app = signed_in(&sim, &[("YIBAO_HIS", his.url.clone())]).await?;
+
+    // The patient's pending orders appear after the scan; the cashier takes one.
+    let orders = app.wait_text("[data-testid=his-orders]", "李明").await?;
+    assert!(orders.contains("阿莫西林胶囊"), "{orders}");
+    app.click("[data-testid=his-order]").await?;
+    app.wait_text("[data-testid=bill-lines]", "血常规").await?;
+    let visit = app.wait_text("[data-testid=visit-summary]", "李明").await?;
+    assert!(
+        visit.contains("心血管内科门诊") && visit.contains("J06.900"),
+        "{visit}"
+    );
+
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=split]", "个人现金支付").await?;
+    app.click("[data-testid=settle]").await?;
+    app.finish_in_cash("200").await?;
+    let setl_id = app.text("[data-testid=setl-id]").await?;
+
+    // The HIS holds the bill as paid, with the setl_id.
+    let paid = his.bill_in("paid").await?;
+    assert_eq!(paid["setl_id"], setl_id.as_str(), "{paid}");
+
+    // A refund tells it.
+    app.click("[data-testid=nav-history]").await?;
+    app.click(&format!("tr[data-setl='{setl_id}'] [data-testid=refund]"))
+        .await?;
+    app.type_into("[data-testid=sup-id]", "S001").await?;
+    app.type_into("[data-testid=sup-password]", "super-pass-1")
+        .await?;
+    app.click("[data-testid=refund-confirm]").await?;
+    app.wait_text("[data-testid=history-message]", "退费")
+        .await?;
+    let refunded = his.bill_in("refunded").await?;
+    assert_eq!(refunded["setl_id"], setl_id.as_str());
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clinic_mode_settles_with_the_doctor_the_cashier_picked() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let app = signed_in(&sim, &[]).await?;
+
+    // No HIS: the doctor from the dictionary, the diagnosis from the national one.
+    app.find("[data-testid=visit-doctor-select]")
+        .await?
+        .select_by_value("D440300000002")
+        .await?;
+    app.pick_diagnosis("jxzqgy", "急性支气管炎").await?;
+    let visit = app.text("[data-testid=visit-summary]").await?;
+    assert!(
+        visit.contains("王芳") && visit.contains("呼吸内科门诊"),
+        "{visit}"
+    );
+    app.add_item("amxl", "阿莫西林").await?;
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=split]", "个人现金支付").await?;
+    app.click("[data-testid=settle]").await?;
+    app.finish_in_cash("100").await?;
+    // The strict center took it: a registered doctor, a 科别, a main diagnosis.
+    let setl = sim.settlements().await?;
+    assert_eq!(setl.len(), 1, "{setl:?}");
+    app.close().await
+}

@@ -64,24 +64,6 @@ pub fn insutype_label(code: &str) -> (&'static str, &'static str) {
         .unwrap_or(("其他险种", "Other insurance"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 10 bug 9: Rust knew 391 and 510, the window 392; both now read this table.
-    #[test]
-    fn every_insutype_of_the_dictionary_has_both_names() {
-        for code in ["310", "390", "391", "392", "510"] {
-            let (zh, en) = insutype_label(code);
-            assert_ne!(zh, "其他险种", "{code}");
-            assert_ne!(en, "Other insurance", "{code}");
-        }
-        let mut codes: Vec<_> = INSUTYPES.iter().map(|x| x.0).collect();
-        codes.dedup();
-        assert_eq!(codes.len(), INSUTYPES.len());
-    }
-}
-
 /// 科别 (`caty`, the national 诊疗科目 dictionary): code, Chinese name. A department's
 /// 科别 must be one of these (2201 is refused otherwise).
 pub const CATY: &[(&str, &str)] = &[
@@ -181,4 +163,22 @@ pub fn find_diagnoses(query: &str, limit: usize) -> Vec<(&'static str, &'static 
         .take(limit)
         .map(|(c, n, _)| (*c, *n))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10 bug 9: Rust knew 391 and 510, the window 392; both now read this table.
+    #[test]
+    fn every_insutype_of_the_dictionary_has_both_names() {
+        for code in ["310", "390", "391", "392", "510"] {
+            let (zh, en) = insutype_label(code);
+            assert_ne!(zh, "其他险种", "{code}");
+            assert_ne!(en, "Other insurance", "{code}");
+        }
+        let mut codes: Vec<_> = INSUTYPES.iter().map(|x| x.0).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), INSUTYPES.len());
+    }
 }

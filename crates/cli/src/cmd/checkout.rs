@@ -220,7 +220,7 @@ enum BillSource {
     /// A file: its lines, and the HIS visit (with its 医疗类别) when it has one.
     File {
         lines: Vec<billing::BillLine>,
-        visit: Option<(String, nhsa::visit::Visit)>,
+        visit: Option<Box<(String, nhsa::visit::Visit)>>,
     },
     /// The patient's pending bill at the HIS (`--his`).
     His,
@@ -288,7 +288,7 @@ fn read_bill(path: &std::path::Path) -> anyhow::Result<Result<BillSource, ExitCo
         .to_string();
     Ok(Ok(BillSource::File {
         lines,
-        visit: visit.map(|v| (med_type, v)),
+        visit: visit.map(|v| Box::new((med_type, v))),
     }))
 }
 
@@ -409,7 +409,10 @@ async fn checkout_headless(
         BillSource::File { lines: l, visit } => {
             lines = l.clone();
             let set = match visit {
-                Some((med_type, v)) => e.set_visit(&op, &id, med_type, v.clone()).await.map(|_| ()),
+                Some(mv) => {
+                    let (med_type, v) = mv.as_ref();
+                    e.set_visit(&op, &id, med_type, v.clone()).await.map(|_| ())
+                }
                 None if a.chronic.is_none() => e
                     .set_clinic_visit(&op, &id, a.doctor.as_deref().unwrap_or(""), &diags, None)
                     .await

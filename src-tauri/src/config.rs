@@ -51,6 +51,21 @@ pub struct AppConfig {
     /// dictionaries are empty (first start of a new counter).
     #[serde(default)]
     pub dict_dir: Option<String>,
+    /// The regional gateway in front of the center (`x-tif-paasid`, and the passtoken
+    /// `x-tif-signature` is made with); empty when the region has none.
+    #[serde(default)]
+    pub gateway_paasid: String,
+    #[serde(default)]
+    pub gateway_passtoken: String,
+    /// 接收方系统代码 and 交易验证信息 of the envelope, as the region assigns them.
+    #[serde(default = "default_recer")]
+    pub recer_sys_code: String,
+    #[serde(default)]
+    pub cainfo: String,
+}
+
+fn default_recer() -> String {
+    "YBXT".into()
 }
 
 impl Default for AppConfig {
@@ -72,6 +87,10 @@ impl Default for AppConfig {
             his_url: None,
             his_token: None,
             dict_dir: None,
+            gateway_paasid: String::new(),
+            gateway_passtoken: String::new(),
+            recer_sys_code: default_recer(),
+            cainfo: String::new(),
         }
     }
 }

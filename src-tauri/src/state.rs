@@ -78,6 +78,12 @@ impl AppState {
             None => None,
         };
         cfg.his = his::His::from_config(his_url.as_deref(), config.his_token.as_deref());
+        cfg.gateway = (!config.gateway_paasid.is_empty()).then(|| checkout::Gateway {
+            paasid: config.gateway_paasid.clone(),
+            passtoken: config.gateway_passtoken.clone(),
+        });
+        cfg.recer_sys_code = config.recer_sys_code.clone();
+        cfg.cainfo = config.cainfo.clone();
         seed_dictionaries(&ledger, &config, center_is_demo).await?;
         let engine =
             checkout::Engine::new(ledger.clone(), cfg).map_err(|e| anyhow::anyhow!(e.message))?;

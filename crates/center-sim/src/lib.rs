@@ -58,6 +58,9 @@ pub struct SimOptions {
     pub lenient: bool,
     /// The institutions' registered doctors and departments.
     pub registry: registry::Registry,
+    /// A regional gateway in front of the center: (paasid, passtoken). Requests without
+    /// valid `x-tif-*` headers are refused.
+    pub gateway: Option<(String, String)>,
 }
 
 impl Default for SimOptions {
@@ -73,6 +76,7 @@ impl Default for SimOptions {
             control: false,
             lenient: false,
             registry: registry::Registry::demo(),
+            gateway: None,
         }
     }
 }
@@ -155,6 +159,26 @@ pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
             .route("/sim/fault", post(add_fault));
     }
     Ok(r.fallback(envelope).with_state(sim))
+}
+
+/// The regional gateway's check: the paasid, a timestamp within five minutes, and
+/// `x-tif-signature` = SHA-256(timestamp + passtoken + nonce + timestamp).
+fn check_gateway(h: &axum::http::HeaderMap, paasid: &str, token: &str) -> Result<(), String> {
+    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if get("x-tif-paasid") != paasid {
+        return Err("网关鉴权失败：x-tif-paasid 不正确或缺失".into());
+    }
+    let ts = get("x-tif-timestamp");
+    let fresh = ts
+        .parse::<i64>()
+        .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() <= 300);
+    if !fresh {
+        return Err("网关鉴权失败：x-tif-timestamp 缺失或已过期".into());
+    }
+    if get("x-tif-signature") != nhsa::secure::TifLayer::signature(ts, token, get("x-tif-nonce")) {
+        return Err("网关鉴权失败：x-tif-signature 校验不通过".into());
+    }
+    Ok(())
 }
 
 fn now() -> chrono::NaiveDateTime {
@@ -283,7 +307,22 @@ impl Sim {
     }
 }
 
-async fn envelope(State(sim): State<Arc<Sim>>, uri: Uri, body: Bytes) -> Response {
+async fn envelope(
+    State(sim): State<Arc<Sim>>,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some((paasid, token)) = &sim.opts.gateway {
+        if let Err(msg) = check_gateway(&headers, paasid, token) {
+            let r = nhsa::ResponseEnvelope::fail(msg, String::new(), now());
+            return (
+                StatusCode::OK,
+                Json(serde_json::to_value(r).unwrap_or(Value::Null)),
+            )
+                .into_response();
+        }
+    }
     let (status, v, delay_after) = tx::handle(&sim, uri.path(), &body).await;
     if let Some(ms) = delay_after {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;

@@ -81,6 +81,28 @@ pub struct EngineConfig {
     /// The hospital's HIS (pending orders in, paid and refunded notices out); `None`
     /// in clinic mode.
     pub his: his::His,
+    /// The regional gateway's credentials (`x-tif-paasid` and the passtoken the
+    /// `x-tif-signature` is made with), when the region puts one in front of the center.
+    pub gateway: Option<Gateway>,
+    /// 接收方系统代码 and 交易验证信息 of the envelope, as the region assigns them.
+    pub recer_sys_code: String,
+    pub cainfo: String,
+}
+
+/// The regional gateway's credentials. The passtoken never appears in logs.
+#[derive(Clone)]
+pub struct Gateway {
+    pub paasid: String,
+    pub passtoken: String,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("paasid", &self.paasid)
+            .field("passtoken", &"…")
+            .finish()
+    }
 }
 
 impl EngineConfig {
@@ -104,6 +126,9 @@ impl EngineConfig {
             fence: fence::FenceRules::default(),
             center_ca: None,
             his: his::His::None,
+            gateway: None,
+            recer_sys_code: "YBXT".into(),
+            cainfo: String::new(),
         }
     }
 }
@@ -237,6 +262,14 @@ impl Engine {
         cc.connect_timeout = cfg.connect_timeout;
         cc.read_timeout = cfg.read_timeout;
         cc.ca_pem = cfg.center_ca.clone();
+        cc.recer_sys_code = cfg.recer_sys_code.clone();
+        cc.cainfo = cfg.cainfo.clone();
+        if let Some(g) = cfg.gateway.as_ref().filter(|g| !g.paasid.is_empty()) {
+            cc.layers.push(Arc::new(nhsa::secure::TifLayer {
+                paasid: g.paasid.clone(),
+                token: g.passtoken.clone(),
+            }));
+        }
         let client =
             Client::new(cc, cfg.institution.clone()).map_err(|e| CheckoutError::center(&e))?;
         Ok(Engine {

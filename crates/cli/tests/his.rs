@@ -281,3 +281,43 @@ fn a_clinic_bill_without_doctor_or_diagnosis_is_refused() {
     assert!(text.contains("--doctor"), "{text}");
     assert_eq!(sqlite(&db, "SELECT COUNT(*) FROM center_calls"), "0");
 }
+
+/// A region with a gateway in front of its center (x-tif headers): the counter signs
+/// every request with the configured paasid and passtoken; without them the gateway
+/// refuses before the center sees anything.
+#[test]
+fn the_regional_gateway_takes_only_signed_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Sim::start(
+        "127.0.0.1:0",
+        &dir.path().join("sim.db"),
+        &["--paasid", "P440300", "--passtoken", "gw-secret"],
+    );
+    let db = dir.path().join("ledger.db");
+    let bill = his_bill(visit());
+    let out = checkout(&s, &db, &bill);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("网关鉴权失败"));
+    let file = db.with_file_name("his-bill.json");
+    let out = yibao_as(&db, "C001")
+        .env("YIBAO_PASSTOKEN", "gw-secret")
+        .args(["checkout", "--center", &s.url, "--qr", "44030519850312001X"])
+        .args(["--paasid", "P440300", "--pay", "cash", "--bill"])
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert!(
+        out.status.success(),
+        "{v} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(v["stage"], "done");
+}

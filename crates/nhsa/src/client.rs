@@ -34,6 +34,10 @@ pub struct ClientConfig {
     /// one of the public roots (regional platforms often run their own CA). The center's
     /// certificate is always checked: there is no switch to accept any certificate.
     pub ca_pem: Option<Vec<u8>>,
+    /// 接收方系统代码 (`recer_sys_code`) and 交易验证信息 (`cainfo`) as the region
+    /// assigns them.
+    pub recer_sys_code: String,
+    pub cainfo: String,
 }
 
 impl ClientConfig {
@@ -45,6 +49,8 @@ impl ClientConfig {
             infver: "V1.0".into(),
             layers: Vec::new(),
             ca_pem: None,
+            recer_sys_code: "YBXT".into(),
+            cainfo: String::new(),
         }
     }
 }
@@ -167,10 +173,10 @@ impl Client {
             msgid: msgid.into(),
             mdtrtarea_admvs: self.institution.mdtrtarea_admvs.clone(),
             insuplc_admdvs: caller.insuplc_admdvs.clone(),
-            recer_sys_code: "YBXT".into(),
+            recer_sys_code: self.cfg.recer_sys_code.clone(),
             dev_no: String::new(),
             dev_safe_info: String::new(),
-            cainfo: String::new(),
+            cainfo: self.cfg.cainfo.clone(),
             signtype: String::new(),
             infver: self.cfg.infver.clone(),
             opter_type: "1".into(),

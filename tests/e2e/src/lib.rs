@@ -540,6 +540,31 @@ impl Drop for Sim {
 }
 
 /// `yibao user add` on a data directory before the app starts.
+/// The demo institution's departments and doctors imported into the ledger of
+/// `data_dir` by the harness's admin (for `yibao checkout` runs before the app starts
+/// and imports them itself).
+pub fn import_dictionaries(data_dir: &Path) -> Result<()> {
+    let session = login(data_dir, "E2EADMIN", ADMIN_PASSWORD)?;
+    for kind in ["departments", "doctors"] {
+        let out = Command::new(yibao_binary())
+            .env("YIBAO_SESSION", &session)
+            .args(["dict", "import", "--kind", kind, "--db"])
+            .arg(data_dir.join("ledger.db"))
+            .arg(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("../../assets/dict/{kind}.csv")),
+            )
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "yibao dict import {kind}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn add_user(data_dir: &Path, id: &str, name: &str, role: &str, password: &str) -> Result<()> {
     // Accounts are made by an authorised account (the first one of an empty ledger
     // excepted): the tests' accounts are made by an admin the harness sets up first.

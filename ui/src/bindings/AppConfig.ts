@@ -34,4 +34,13 @@ his_token: string | null,
  * A folder with departments.csv and doctors.csv imported when the counter's
  * dictionaries are empty (first start of a new counter).
  */
-dict_dir: string | null, };
+dict_dir: string | null, 
+/**
+ * The regional gateway in front of the center (`x-tif-paasid`, and the passtoken
+ * `x-tif-signature` is made with); empty when the region has none.
+ */
+gateway_paasid: string, gateway_passtoken: string, 
+/**
+ * 接收方系统代码 and 交易验证信息 of the envelope, as the region assigns them.
+ */
+recer_sys_code: string, cainfo: string, };

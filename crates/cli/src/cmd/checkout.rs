@@ -53,6 +53,18 @@ pub struct CenterArgs {
     /// The bearer token of the HIS API.
     #[arg(long, env = "YIBAO_HIS_TOKEN", hide_env_values = true)]
     pub his_token: Option<String>,
+    /// The regional gateway's paasid (x-tif-paasid), when the region has one.
+    #[arg(long, env = "YIBAO_PAASID")]
+    pub paasid: Option<String>,
+    /// The gateway's passtoken (signs x-tif-signature); best from the environment.
+    #[arg(long, env = "YIBAO_PASSTOKEN", hide_env_values = true)]
+    pub passtoken: Option<String>,
+    /// 接收方系统代码 of the envelope.
+    #[arg(long, default_value = "YBXT")]
+    pub recer_sys_code: String,
+    /// 交易验证信息 (cainfo) of the envelope, when the region requires one.
+    #[arg(long, default_value = "")]
+    pub cainfo: String,
 }
 
 #[derive(clap::Args)]
@@ -154,6 +166,12 @@ async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> 
     cfg.offline_mode = offline;
     cfg.auth_source = ledger::AuthSource::Cli;
     cfg.his = his::His::from_config(c.his.as_deref(), c.his_token.as_deref());
+    cfg.gateway = c.paasid.clone().map(|paasid| checkout::Gateway {
+        paasid,
+        passtoken: c.passtoken.clone().unwrap_or_default(),
+    });
+    cfg.recer_sys_code = c.recer_sys_code.clone();
+    cfg.cainfo = c.cainfo.clone();
     if let Some(p) = &c.center_ca {
         cfg.center_ca =
             Some(std::fs::read(p).with_context(|| format!("reading --center-ca {}", p.display()))?);

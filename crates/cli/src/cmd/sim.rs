@@ -39,6 +39,12 @@ pub struct Args {
     /// national code as the hospital's): for training on old data, never for tests.
     #[arg(long)]
     pub lenient: bool,
+    /// Put a regional gateway in front: requests must carry valid x-tif headers for
+    /// this paasid and passtoken.
+    #[arg(long, requires = "passtoken")]
+    pub paasid: Option<String>,
+    #[arg(long, env = "YIBAO_SIM_PASSTOKEN", hide_env_values = true)]
+    pub passtoken: Option<String>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -49,6 +55,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         qr_grace_secs: a.qr_grace.max(0),
         control: a.control,
         lenient: a.lenient,
+        gateway: a.paasid.clone().zip(a.passtoken.clone()),
         ..Default::default()
     };
     if let Some(p) = a.policy {

@@ -24,6 +24,7 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
     let sim = Sim::start()?;
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    e2e::import_dictionaries(data.path())?;
     let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/reference/examples/bill-B1a.json")
         .canonicalize()?;

@@ -9,6 +9,7 @@
 //! `GET /sim/persons`, `GET /sim/persons/{psn_no}/qr[?format=png]`,
 //! `POST /sim/fault` (inject a fault into the next calls of one transaction).
 
+pub mod catalog;
 mod db;
 pub mod load;
 pub mod persons;
@@ -61,6 +62,8 @@ pub struct SimOptions {
     /// A regional gateway in front of the center: (paasid, passtoken). Requests without
     /// valid `x-tif-*` headers are refused.
     pub gateway: Option<(String, String)>,
+    /// Synthetic rows added to the first catalogue version (benchmarks of the sync).
+    pub synthetic_catalog_rows: usize,
 }
 
 impl Default for SimOptions {
@@ -77,6 +80,7 @@ impl Default for SimOptions {
             lenient: false,
             registry: registry::Registry::demo(),
             gateway: None,
+            synthetic_catalog_rows: 0,
         }
     }
 }
@@ -112,6 +116,8 @@ pub(crate) struct Sim {
     /// One transaction at a time: the center's books stay consistent.
     pub lock: Mutex<()>,
     pub faults: std::sync::Mutex<Vec<Fault>>,
+    /// The published catalogue versions (and the newest state, which 2204 splits with).
+    pub catalog: std::sync::Mutex<catalog::Published>,
 }
 
 /// Serve on `listener` until the process ends.
@@ -142,11 +148,17 @@ pub async fn spawn(addr: &str, db: &Path, opts: SimOptions) -> anyhow::Result<So
 
 pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
     let pool = db::open(db).await?;
+    let published = catalog::Published::new(
+        &opts.catalog,
+        opts.synthetic_catalog_rows,
+        catalog::files_dir(db),
+    );
     let sim = Arc::new(Sim {
         pool,
         opts,
         lock: Mutex::new(()),
         faults: std::sync::Mutex::new(Vec::new()),
+        catalog: std::sync::Mutex::new(published),
     });
     let control = sim.opts.control;
     let mut r = Router::new()
@@ -156,7 +168,8 @@ pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
     if control {
         r = r
             .route("/sim/settlements", get(settlements))
-            .route("/sim/fault", post(add_fault));
+            .route("/sim/fault", post(add_fault))
+            .route("/sim/catalog/publish", post(publish_catalog));
     }
     Ok(r.fallback(envelope).with_state(sim))
 }
@@ -179,6 +192,33 @@ fn check_gateway(h: &axum::http::HeaderMap, paasid: &str, token: &str) -> Result
         return Err("网关鉴权失败：x-tif-signature 校验不通过".into());
     }
     Ok(())
+}
+
+/// A file as a stream of chunks (no copy of it in memory).
+fn tokio_util_stream(
+    f: tokio::fs::File,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> {
+    use tokio::io::AsyncReadExt;
+    futures_util::stream::unfold(f, |mut f| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    })
+}
+
+/// Publish the next catalogue version (test control).
+async fn publish_catalog(State(sim): State<Arc<Sim>>) -> Response {
+    let ver = match sim.catalog.lock() {
+        Ok(mut c) => c.publish_next(),
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "catalog lock").into_response(),
+    };
+    Json(json!({"ver": ver})).into_response()
 }
 
 fn now() -> chrono::NaiveDateTime {
@@ -321,6 +361,35 @@ async fn envelope(
                 Json(serde_json::to_value(r).unwrap_or(Value::Null)),
             )
                 .into_response();
+        }
+    }
+    // 9102 of a catalogue file: the file itself, streamed from disk (as the platform
+    // answers a download), not an envelope.
+    if uri.path().ends_with(nhsa::Infno::FileDownload.path()) {
+        let name = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v["input"]["fsDownloadIn"]["filename"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        if name.starts_with("ML") {
+            let path = sim
+                .catalog
+                .lock()
+                .map(|c| c.file_path(&name))
+                .unwrap_or(None);
+            if let Some(p) = path {
+                if let Ok(f) = tokio::fs::File::open(&p).await {
+                    let stream = tokio_util_stream(f);
+                    return (
+                        [(header::CONTENT_TYPE, "application/octet-stream")],
+                        axum::body::Body::from_stream(stream),
+                    )
+                        .into_response();
+                }
+            }
         }
     }
     let (status, v, delay_after) = tx::handle(&sim, uri.path(), &body).await;

@@ -11,6 +11,7 @@
 //!   part) and queues the settlement; [`Engine::sync_queue`] replays the queue
 //!   in order, each item once, and turns differences into adjustments.
 
+pub mod catalog;
 mod code;
 pub mod counter;
 mod day;
@@ -35,6 +36,7 @@ use nhsa::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use catalog::CatalogSync;
 pub use code::ErrorCode;
 pub use counter::{Counter, CounterEvent, Signed};
 pub use day::{DayCounts, DayReport, GroupResult};

@@ -113,7 +113,9 @@ impl Engine {
         let due = match mode {
             OfflineMode::SelfPayAll => total,
             OfflineMode::Estimate => {
-                let e = self.estimate(&lines, &insutype);
+                // The offline estimate on the synced catalogue's classes and caps.
+                let synced = self.with_synced_catalogue(lines.clone()).await?;
+                let e = self.estimate(&synced, &insutype);
                 set_ctx(&mut rec, "estimate", estimate_info(&e));
                 e.psn_cash_pay
             }

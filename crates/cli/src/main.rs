@@ -53,6 +53,8 @@ enum Cmd {
     User(cmd::audit::UserArgs),
     /// The institution's departments and doctors (clinic mode).
     Dict(cmd::dict::Args),
+    /// The national catalogue (sync, search) and the hospital's mapping.
+    Catalog(cmd::catalog::Args),
     /// Sign in for a shift: the password on standard input, a session token on standard output.
     Login(cmd::session::LoginArgs),
     /// End a session.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Cmd::Audit(a) => cmd::audit::run(a),
         Cmd::User(a) => cmd::audit::run_user(a),
         Cmd::Dict(a) => cmd::dict::run(a),
+        Cmd::Catalog(a) => cmd::catalog::run(a),
         Cmd::Login(a) => cmd::session::run_login(a),
         Cmd::Logout(a) => cmd::session::run_logout(a),
     };

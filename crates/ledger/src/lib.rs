@@ -17,6 +17,7 @@
 mod adjustments;
 mod audit;
 mod calls;
+mod catalog;
 mod checkouts;
 mod crypto;
 mod dict;
@@ -46,6 +47,7 @@ pub use chrono;
 pub use adjustments::Adjustment;
 pub use audit::{canonical_json, hmac_sm3, AuditEntry, AuditProblem, AuditReport};
 pub use calls::{CallState, CenterCall};
+pub use catalog::{CatalogRow, HospItem};
 pub use checkouts::CheckoutRecord;
 pub use crypto::{KeySecret, LedgerKey};
 pub use dict::{Department, Doctor};

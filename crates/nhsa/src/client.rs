@@ -190,6 +190,92 @@ impl Client {
         }
     }
 
+    /// Send a 9102 whose answer is a file (a catalogue download) and stream it to
+    /// `dest` — never through memory — up to `max_bytes`; the number of bytes. An
+    /// answer that is a JSON envelope is the center's refusal.
+    pub async fn download_to(
+        &self,
+        env: &RequestEnvelope,
+        dest: &std::path::Path,
+        max_bytes: u64,
+    ) -> Result<u64, CallError> {
+        use tokio::io::AsyncWriteExt;
+        let body = serde_json::to_vec(env).map_err(|e| CallError::NotSent(e.to_string()))?;
+        let mut req = self
+            .http
+            .post(format!(
+                "{}{}",
+                self.cfg.base_url,
+                Infno::FileDownload.path()
+            ))
+            .header("content-type", "application/json;charset=utf-8");
+        for layer in &self.cfg.layers {
+            for (k, v) in layer.headers(&body) {
+                req = req.header(k, v);
+            }
+        }
+        let mut resp = req.body(body).send().await.map_err(|e| {
+            if e.is_connect() && !e.is_timeout() {
+                CallError::NotSent(e.to_string())
+            } else {
+                CallError::InDoubt(e.to_string())
+            }
+        })?;
+        let status = resp.status();
+        let json = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.contains("json"));
+        if json || !status.is_success() {
+            let mut bytes = Vec::new();
+            while let Some(c) = resp
+                .chunk()
+                .await
+                .map_err(|e| CallError::InDoubt(format!("reading the answer: {e}")))?
+            {
+                if bytes.len() + c.len() > MAX_ANSWER_BYTES {
+                    break;
+                }
+                bytes.extend_from_slice(&c);
+            }
+            let r = ResponseEnvelope::parse(&bytes)
+                .map_err(|e| CallError::Malformed(format!("HTTP {status}: {}", e.0)))?;
+            let msg = r
+                .err_msg
+                .clone()
+                .unwrap_or_else(|| "（中心未给出原因）".into());
+            return Err(CallError::Business {
+                infcode: r.infcode,
+                kind: classify(&msg, None),
+                err_msg: msg,
+            });
+        }
+        let mut f = tokio::fs::File::create(dest)
+            .await
+            .map_err(|e| CallError::NotSent(format!("{}: {e}", dest.display())))?;
+        let mut n: u64 = 0;
+        while let Some(c) = resp
+            .chunk()
+            .await
+            .map_err(|e| CallError::InDoubt(format!("reading the file: {e}")))?
+        {
+            n += c.len() as u64;
+            if n > max_bytes {
+                return Err(CallError::Malformed(format!(
+                    "file longer than {max_bytes} bytes refused"
+                )));
+            }
+            f.write_all(&c)
+                .await
+                .map_err(|e| CallError::Malformed(format!("{}: {e}", dest.display())))?;
+        }
+        f.flush()
+            .await
+            .map_err(|e| CallError::Malformed(format!("{}: {e}", dest.display())))?;
+        Ok(n)
+    }
+
     /// Send one envelope and read the answer. `Ok` only for infcode 0.
     pub async fn send(&self, env: &RequestEnvelope) -> Result<ResponseEnvelope, CallError> {
         let infno = Infno::parse(&env.infno)

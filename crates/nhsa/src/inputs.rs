@@ -74,6 +74,18 @@ pub fn register_cancel(psn_no: &str, mdtrt_id: &str, ipt_otp_no: &str) -> Value 
     json!({"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id, "ipt_otp_no": ipt_otp_no}})
 }
 
+/// 1301/1302/1305/1306: the catalogue rows changed after version `ver` ("0": all),
+/// answered as a file to fetch with 9102.
+pub fn catalog_download(ver: &str) -> Value {
+    json!({"data": {"ver": ver}})
+}
+
+/// 1318/1319: one page of the 限价 / 先自付比例 rows updated after `updt_time`.
+pub fn catalog_page(updt_time: &str, page_num: u32, page_size: u32) -> Value {
+    json!({"data": {"query_date": "", "hilist_code": "", "updt_time": updt_time,
+        "page_num": page_num, "page_size": page_size}})
+}
+
 /// 5301: the person's 门诊慢特病 registrations.
 pub fn chronic_query(psn_no: &str) -> Value {
     json!({"data": {"psn_no": psn_no}})

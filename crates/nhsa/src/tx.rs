@@ -13,6 +13,18 @@ pub enum Infno {
     PersonInfo,
     #[serde(rename = "1162")]
     QrDecode,
+    #[serde(rename = "1301")]
+    CatalogWestern,
+    #[serde(rename = "1302")]
+    CatalogHerbal,
+    #[serde(rename = "1305")]
+    CatalogService,
+    #[serde(rename = "1306")]
+    CatalogMaterial,
+    #[serde(rename = "1318")]
+    CatalogLimit,
+    #[serde(rename = "1319")]
+    CatalogSelfpay,
     #[serde(rename = "2201")]
     Register,
     #[serde(rename = "2202")]
@@ -50,11 +62,17 @@ pub enum Infno {
 }
 
 impl Infno {
-    pub const ALL: [Infno; 21] = [
+    pub const ALL: [Infno; 27] = [
         Infno::SignIn,
         Infno::SignOut,
         Infno::PersonInfo,
         Infno::QrDecode,
+        Infno::CatalogWestern,
+        Infno::CatalogHerbal,
+        Infno::CatalogService,
+        Infno::CatalogMaterial,
+        Infno::CatalogLimit,
+        Infno::CatalogSelfpay,
         Infno::Register,
         Infno::RegisterCancel,
         Infno::VisitUpload,
@@ -80,6 +98,12 @@ impl Infno {
             Infno::SignOut => "9002",
             Infno::PersonInfo => "1101",
             Infno::QrDecode => "1162",
+            Infno::CatalogWestern => "1301",
+            Infno::CatalogHerbal => "1302",
+            Infno::CatalogService => "1305",
+            Infno::CatalogMaterial => "1306",
+            Infno::CatalogLimit => "1318",
+            Infno::CatalogSelfpay => "1319",
             Infno::Register => "2201",
             Infno::RegisterCancel => "2202",
             Infno::VisitUpload => "2203",
@@ -111,6 +135,12 @@ impl Infno {
             Infno::SignOut => "/fsi/api/signInSignOutService/signOut",
             Infno::PersonInfo => "/fsi/api/fsiPsnInfoService/queryPsnInfo",
             Infno::QrDecode => "/fsi/api/hsecfc/localQrCodeQuery",
+            Infno::CatalogWestern => "/fsi/api/catalogdownService/downWesternMedicine",
+            Infno::CatalogHerbal => "/fsi/api/catalogdownService/downHerbalPieces",
+            Infno::CatalogService => "/fsi/api/catalogdownService/downMedicalService",
+            Infno::CatalogMaterial => "/fsi/api/catalogdownService/downMedicalMaterial",
+            Infno::CatalogLimit => "/fsi/api/fsiIntegratedQueryService/queryHilistLmtpricInfo",
+            Infno::CatalogSelfpay => "/fsi/api/fsiIntegratedQueryService/queryHilistSelfpayInfo",
             Infno::Register => "/fsi/api/outpatientDocInfoService/outpatientRregistration",
             Infno::RegisterCancel => {
                 "/fsi/api/outpatientDocInfoService/outpatientRegistrationCancel"
@@ -160,6 +190,12 @@ impl Infno {
             Infno::SignOut => "签退",
             Infno::PersonInfo => "人员信息获取",
             Infno::QrDecode => "电子凭证解码",
+            Infno::CatalogWestern => "西药中成药目录下载",
+            Infno::CatalogHerbal => "中药饮片目录下载",
+            Infno::CatalogService => "医疗服务项目目录下载",
+            Infno::CatalogMaterial => "医用耗材目录下载",
+            Infno::CatalogLimit => "医保目录限价信息查询",
+            Infno::CatalogSelfpay => "医保目录先自付比例信息查询",
             Infno::Register => "门诊挂号",
             Infno::RegisterCancel => "挂号撤销",
             Infno::VisitUpload => "门诊就诊信息上传",

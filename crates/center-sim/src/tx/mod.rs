@@ -280,7 +280,51 @@ async fn dispatch(
         Infno::SettleQuery => query::settle_query(&data, c).await,
         Infno::FeeQuery => query::fee_query(&data, c).await,
         Infno::ChronicQuery => identity::chronic_query(&data, c).await,
+        Infno::CatalogWestern
+        | Infno::CatalogHerbal
+        | Infno::CatalogService
+        | Infno::CatalogMaterial => catalog_download(sim, infno, &data),
+        Infno::CatalogLimit => catalog_page(sim, false, &data),
+        Infno::CatalogSelfpay => catalog_page(sim, true, &data),
         Infno::FileUpload => reconcile::file_upload(input, t, c).await,
         Infno::FileDownload => reconcile::file_download(input, c).await,
     }
+}
+
+/// 1301/1302/1305/1306: the rows of that catalogue changed after `ver`, as a file to
+/// fetch with 9102.
+fn catalog_download(sim: &Sim, infno: Infno, data: &Value) -> R<Value> {
+    let ver = text(data, "ver");
+    if ver.is_empty() {
+        return biz("ver 不能为空（首次下载传 0）");
+    }
+    let mut c = sim
+        .catalog
+        .lock()
+        .map_err(|_| Biz("系统异常：目录不可用".into()))?;
+    let (no, filename, newest, rows) = c
+        .changes_file(infno.code(), &ver)
+        .map_err(|e| Biz(format!("系统异常：目录文件生成失败（{e}）")))?;
+    Ok(
+        json!({"file_qury_no": no, "filename": filename, "ver": newest, "rows": rows.to_string(),
+        "dld_endtime": "2099-12-31 23:59:59"}),
+    )
+}
+
+/// 1318 (限价) / 1319 (先自付比例): one page of the rows updated after `updt_time`.
+fn catalog_page(sim: &Sim, selfpay: bool, data: &Value) -> R<Value> {
+    let page = text(data, "page_num").parse::<usize>().unwrap_or(0);
+    let size = text(data, "page_size").parse::<usize>().unwrap_or(0);
+    if page == 0 || size == 0 {
+        return biz("page_num 和 page_size 必须为正整数");
+    }
+    let c = sim
+        .catalog
+        .lock()
+        .map_err(|_| Biz("系统异常：目录不可用".into()))?;
+    let (rows, total) = c.page(selfpay, &text(data, "updt_time"), page, size);
+    Ok(
+        json!({"data": rows, "recordCounts": total, "pageNum": page, "pageSize": size,
+        "pages": total.div_ceil(size.clamp(1, 1000))}),
+    )
 }

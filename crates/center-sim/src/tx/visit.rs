@@ -277,7 +277,12 @@ pub(super) async fn fee_upload(sim: &Sim, input: &Value, c: &mut SqliteConnectio
             ));
         }
         let code = text(l, "med_list_codg");
-        let item = sim.opts.catalog.get(&code);
+        let item = sim
+            .catalog
+            .lock()
+            .ok()
+            .and_then(|c| c.current.get(&code).cloned());
+        let item = item.as_ref();
         let line = match item {
             Some(it) => billing::BillLine {
                 cnt,
@@ -361,7 +366,12 @@ async fn strict_fee_line(
         return biz(format!("{at}: 开单医生【{dr}】在医保医师库中不存在"));
     }
     let code = text(l, "med_list_codg");
-    if sim.opts.catalog.get(&code).is_some() && text(l, "medins_list_codg") == code {
+    let mapped = sim
+        .catalog
+        .lock()
+        .map(|c| c.current.get(&code).is_some())
+        .unwrap_or(false);
+    if mapped && text(l, "medins_list_codg") == code {
         return biz(format!(
             "{at}: 医药机构目录编码【{code}】与医疗目录编码相同：请上传本院项目编码（目录对照）"
         ));

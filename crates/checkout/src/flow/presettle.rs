@@ -43,7 +43,9 @@ impl Engine {
             m => m,
         };
         super::bill::check_med_type(&rec, &med_type, &visit)?;
-        let lines = self.order_lines(lines, &visit)?;
+        let lines = self.order_lines(lines, &visit).await?;
+        // Class, 先自付 ratio and price cap from the synced catalogue (the authority).
+        let lines = self.with_synced_catalogue(lines).await?;
         if rec.mdtrt_id.is_none() {
             let register =
                 nhsa::inputs::register_visit(&psn_no, &insutype, &cert_type, &cert_no, &visit);
@@ -207,12 +209,17 @@ impl Engine {
     /// or the catalogue's mapping of its national code), and the ordering department
     /// and doctor (the order's, or in clinic mode the visit's). A line the hospital has
     /// not mapped is refused before 2204, naming it.
-    fn order_lines(
+    async fn order_lines(
         &self,
         lines: Vec<BillLine>,
         visit: &nhsa::visit::Visit,
     ) -> Result<Vec<BillLine>> {
-        lines
+        let mut mapped = Vec::with_capacity(lines.len());
+        for mut l in lines {
+            self.mapped(&mut l).await?;
+            mapped.push(l);
+        }
+        mapped
             .into_iter()
             .map(|mut l| {
                 let o = &mut l.order;

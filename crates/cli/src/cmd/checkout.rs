@@ -151,6 +151,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// The engine for the center, HIS and ledger of `c` (the other commands' shared set-up).
+pub async fn engine_for(c: &CenterArgs) -> anyhow::Result<Engine> {
+    engine(c, OfflineMode::SelfPayAll).await
+}
+
 async fn engine(c: &CenterArgs, offline: OfflineMode) -> anyhow::Result<Engine> {
     let ledger = open_ledger(&c.db, c.key.as_deref()).await?;
     if let Some(n) = c.terminal {

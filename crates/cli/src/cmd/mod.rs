@@ -1,5 +1,6 @@
 //! One module per subcommand family. Each `run` returns the process exit code.
 pub mod audit;
+pub mod catalog;
 pub mod checkout;
 pub mod decode;
 pub mod dict;

@@ -117,31 +117,25 @@ impl Engine {
                         None,
                         "",
                         list,
-                        nhsa::inputs::catalog_page(&since, page, 500),
+                        nhsa::inputs::catalog_page(&since, page, 1000),
                     )
                     .await?;
                 let rows = r.output["data"].as_array().cloned().unwrap_or_default();
+                let mut batch = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let g = |k: &str| row[k].as_str().unwrap_or("").to_string();
-                    let code = g("hilist_code");
                     let t = g("updt_time");
                     if t > newest {
                         newest = t;
                     }
-                    let (lmt, prop) = if selfpay {
-                        (None, Some(g("selfpay_prop")))
+                    batch.push(if selfpay {
+                        (g("hilist_code"), None, Some(g("selfpay_prop")))
                     } else {
-                        (Some(g("hilist_pric_uplmt_amt")), None)
-                    };
-                    n += 1;
-                    if self
-                        .ledger
-                        .catalog_set_limit(&code, lmt.as_deref(), prop.as_deref(), self.now())
-                        .await?
-                    {
-                        changed += 1;
-                    }
+                        (g("hilist_code"), Some(g("hilist_pric_uplmt_amt")), None)
+                    });
                 }
+                n += batch.len();
+                changed += self.ledger.catalog_set_limits(&batch, self.now()).await?;
                 let pages = r.output["pages"].as_u64().unwrap_or(1);
                 if rows.is_empty() || u64::from(page) >= pages {
                     break;

@@ -105,30 +105,33 @@ impl Ledger {
         Ok(changed)
     }
 
-    /// Set one item's 限价 (1318) or 先自付比例 (1319); whether it changed.
-    pub async fn catalog_set_limit(
+    /// Set many items' 限价 / 先自付比例 in one transaction; how many changed.
+    pub async fn catalog_set_limits(
         &self,
-        code: &str,
-        lmt_pric: Option<&str>,
-        selfpay_prop: Option<&str>,
+        rows: &[(String, Option<String>, Option<String>)],
         now: NaiveDateTime,
-    ) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE catalog_items SET lmt_pric = COALESCE(?, lmt_pric),
-                selfpay_prop = COALESCE(?, selfpay_prop), updated_at = ?
-              WHERE med_list_codg = ?
-                AND (COALESCE(?, lmt_pric) IS NOT lmt_pric OR COALESCE(?, selfpay_prop) IS NOT selfpay_prop)",
-        )
-        .bind(lmt_pric)
-        .bind(selfpay_prop)
-        .bind(fmt_time(now))
-        .bind(code)
-        .bind(lmt_pric)
-        .bind(selfpay_prop)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        Ok(n > 0)
+    ) -> Result<usize> {
+        let mut tx = self.write_tx().await?;
+        let mut changed = 0;
+        for (code, lmt, prop) in rows {
+            changed += sqlx::query(
+                "UPDATE catalog_items SET lmt_pric = COALESCE(?, lmt_pric),
+                    selfpay_prop = COALESCE(?, selfpay_prop), updated_at = ?
+                  WHERE med_list_codg = ?
+                    AND (COALESCE(?, lmt_pric) IS NOT lmt_pric OR COALESCE(?, selfpay_prop) IS NOT selfpay_prop)",
+            )
+            .bind(lmt)
+            .bind(prop)
+            .bind(fmt_time(now))
+            .bind(code)
+            .bind(lmt)
+            .bind(prop)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// The newest version downloaded of a catalogue (`1301`…, `1318`, `1319`).
@@ -187,21 +190,51 @@ impl Ledger {
         Ok(r.as_ref().map(row_of))
     }
 
-    /// Search by code or 拼音首字母 prefix, or a part of the name (valid items only).
+    /// Search: the national code exactly, then the 拼音首字母 prefix, then the name's
+    /// beginning (all by index), then any part of the name (valid items only).
     pub async fn catalog_find(&self, query: &str, limit: u32) -> Result<Vec<CatalogRow>> {
         let q = query.trim();
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM catalog_items
-              WHERE vali_flag = '1' AND (med_list_codg = ?1 OR py LIKE ?2 OR name LIKE ?3)
-              ORDER BY (py LIKE ?2) DESC, length(name), med_list_codg LIMIT ?4"
-        ))
-        .bind(q)
-        .bind(format!("{}%", q.to_lowercase()))
-        .bind(format!("%{q}%"))
-        .bind(limit.clamp(1, 200))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(row_of).collect())
+        let limit = limit.clamp(1, 200) as usize;
+        let mut out: Vec<CatalogRow> = Vec::new();
+        if q.is_empty() {
+            return Ok(out);
+        }
+        let lower = q.to_lowercase();
+        let hi = |s: &str| format!("{s}\u{10FFFF}");
+        let steps: [(String, Vec<String>); 4] = [
+            ("med_list_codg = ?1".into(), vec![q.to_string()]),
+            (
+                "py >= ?1 AND py < ?2".into(),
+                vec![lower.clone(), hi(&lower)],
+            ),
+            (
+                "name >= ?1 AND name < ?2".into(),
+                vec![q.to_string(), hi(q)],
+            ),
+            ("name LIKE ?1".into(), vec![format!("%{q}%")]),
+        ];
+        for (k, (cond, args)) in steps.into_iter().enumerate() {
+            // An exact code, or hits by index, answer; any part of the name is the
+            // last resort (a scan).
+            if out.len() >= limit || (k == 1 && !out.is_empty()) || (k == 3 && !out.is_empty()) {
+                break;
+            }
+            let sql = format!(
+                "SELECT {COLS} FROM catalog_items WHERE vali_flag = '1' AND {cond} ORDER BY length(name), med_list_codg LIMIT {}",
+                limit
+            );
+            let mut query = sqlx::query(&sql);
+            for a in &args {
+                query = query.bind(a);
+            }
+            for r in query.fetch_all(self.pool()).await? {
+                let row = row_of(&r);
+                if out.len() < limit && !out.iter().any(|x| x.med_list_codg == row.med_list_codg) {
+                    out.push(row);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub async fn catalog_count(&self) -> Result<i64> {

@@ -526,6 +526,7 @@ const errorsEn: Record<ErrorCode, [message: string, action: string]> = {
   auth: ["Sign-in or authorisation refused", "Check the operator number and password, or ask a supervisor."],
   his_unreachable: ["The hospital HIS cannot be reached", "Notices wait in the queue and are resent; pending orders can be entered by hand."],
   his_refused: ["The hospital HIS refused", "Ask IT to check the bill in the HIS."],
+  rule_blocked: ["A supervision rule stops this settlement", "Check the orders; a supervisor may let it go with a reason."],
   forbidden: ["Not allowed for this account", "Ask a supervisor to sign in and do it."],
   not_signed_in: ["Not signed in", "Sign in with your operator number and password."],
   no_camera: [

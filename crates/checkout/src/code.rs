@@ -44,6 +44,8 @@ pub enum ErrorCode {
     HisUnreachable,
     /// The HIS refused (an unknown bill, another settlement): a person must look.
     HisRefused,
+    /// A 事前事中 rule (明确违规) stops the settlement until a supervisor overrides it.
+    RuleBlocked,
     // The window.
     Validation,
     Forbidden,
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::Auth => "auth",
             ErrorCode::HisUnreachable => "his_unreachable",
             ErrorCode::HisRefused => "his_refused",
+            ErrorCode::RuleBlocked => "rule_blocked",
             ErrorCode::Validation => "validation",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NoCamera => "no_camera",

@@ -23,6 +23,7 @@ mod job;
 pub mod machine;
 mod offline;
 mod receipt_data;
+pub mod rules;
 mod view;
 
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub use job::Job;
 pub use ledger::{CheckoutMode, CheckoutState};
 pub use machine::{stage_of, Event, Stage};
 pub use offline::{RecoverReport, SyncReport};
+pub use rules::RuleHit;
 pub use view::{CheckoutView, LineView, PersonView, ReasonView, SplitView};
 
 /// What an offline checkout collects.

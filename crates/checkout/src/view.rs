@@ -104,6 +104,10 @@ pub struct CheckoutView {
     pub registrations: Vec<crate::flow::Registration>,
     /// The HIS bill this checkout settles, if it came from the HIS.
     pub his_bill_id: Option<String>,
+    /// 事前事中 rule hits (3101) of the last pre-settlement.
+    pub rule_hits: Vec<crate::rules::RuleHit>,
+    /// A supervisor let the blocking hits go, with a reason.
+    pub rules_overridden: bool,
 }
 
 pub(crate) fn lines_of(rec: &CheckoutRecord) -> Vec<BillLine> {

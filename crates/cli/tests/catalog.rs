@@ -185,3 +185,43 @@ fn an_unmapped_hospital_item_is_refused_before_2204_and_a_mapped_one_settles() {
     );
     assert_eq!(v["stage"], "done");
 }
+
+/// 事前事中 (3101) before money moves: a warning is shown; a 明确违规 stops the
+/// settlement until a supervisor overrides it with a reason, which the audit log keeps.
+#[test]
+fn a_blocking_rule_stops_the_settlement_until_a_supervisor_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Sim::start("127.0.0.1:0", &dir.path().join("sim.db"), &[]);
+    let db = dir.path().join("ledger.db");
+    let b = bill(
+        dir.path(),
+        json!([
+            {"med_list_codg": "XJ01CAA040A001010100001", "name": "阿莫西林胶囊",
+             "med_chrgitm_type": "09", "chrgitm_lv": "01", "cnt": "12", "pric": "25.00"},
+            {"med_list_codg": "XR05CBA010A001010100007", "name": "盐酸氨溴索口服溶液",
+             "med_chrgitm_type": "09", "chrgitm_lv": "02", "cnt": "1", "pric": "18.00"}
+        ]),
+    );
+    let out = checkout(&s, &db, &b);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("限儿童用药") && err.contains("超量开药"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("明确违规"));
+    assert!(s.settlements().is_empty(), "nothing settled");
+    // A supervisor lets it go with a reason.
+    let mut c = yibao_as(&db, "C001");
+    c.args(["checkout", "--center", &s.url, "--qr", "44030519850312001X", "--pay", "cash"])
+        .arg("--bill")
+        .arg(&b)
+        .args(CLINIC)
+        .args(["--override-rules", "慢性病长期用药，医生已确认", "--supervisor", "S001", "--db"])
+        .arg(&db);
+    let out = common::with_stdin(c, "super-pass-1\n");
+    let v = json_of(&out);
+    assert!(out.status.success(), "{v} {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(v["stage"], "done");
+    assert_eq!(
+        sqlite(&db, "SELECT COUNT(*) FROM audit_log WHERE action = 'rule.override'"),
+        "1"
+    );
+}

@@ -86,6 +86,62 @@ pub fn catalog_page(updt_time: &str, page_num: u32, page_size: u32) -> Value {
         "page_num": page_num, "page_size": page_size}})
 }
 
+/// One order line as 3101 analyses it.
+pub struct RuleOrder<'a> {
+    pub rx_id: &'a str,
+    pub hilist_code: &'a str,
+    pub hosp_list_code: &'a str,
+    pub hilist_name: &'a str,
+    pub cnt: &'a str,
+    pub pric: &'a str,
+    pub sumamt: Fen,
+    pub dr_code: &'a str,
+}
+
+/// 3101: the visit and its orders for the 事前事中 analysis; `trig_scen` 7 is the
+/// outpatient pre-settlement (门诊预结算), the counter's moment before it settles.
+#[allow(clippy::too_many_arguments)]
+pub fn rule_check(
+    psn_no: &str,
+    psn_name: &str,
+    gend: &str,
+    brdy: &str,
+    insuplc: &str,
+    mdtrt_id: &str,
+    fixmedins_code: &str,
+    visit: &crate::visit::Visit,
+    orders: &[RuleOrder<'_>],
+) -> Value {
+    let diag: Vec<Value> = visit
+        .diseinfo
+        .iter()
+        .map(|d| json!({"dise_id": d.diag_srt_no.to_string(), "inout_dise_type": "1",
+            "maindise_flag": if d.diag_srt_no == 1 { "1" } else { "0" }, "dias_srt_no": d.diag_srt_no.to_string(),
+            "dise_codg": d.diag_code, "dise_name": d.diag_name, "dise_date": d.diag_time}))
+        .collect();
+    let ords: Vec<Value> = orders
+        .iter()
+        .map(|o| json!({"rx_id": o.rx_id, "hilist_code": o.hilist_code, "hosp_list_code": o.hosp_list_code,
+            "hilist_name": o.hilist_name, "cnt": o.cnt, "pric": o.pric, "sumamt": o.sumamt.to_string(),
+            "drord_dr_codg": o.dr_code, "drord_dept_codg": visit.dept_code, "medi_type": "11"}))
+        .collect();
+    json!({"data": {"syscode": "YBXT", "patn_id": psn_no, "patn_name": psn_name, "gend": gend, "brdy": brdy,
+        "poolarea": insuplc, "curr_mdtrt_id": mdtrt_id, "trig_scen": "7",
+        "fsi_encounter_dtos": [{"mdtrt_id": mdtrt_id, "medins_id": fixmedins_code, "medins_name": "",
+            "dr_codg": visit.atddr_no, "adm_dept_codg": visit.dept_code, "adm_date": visit.begntime,
+            "med_mdtrt_type": "1", "med_type": "11",
+            "fsi_diagnose_dtos": diag, "fsi_order_dtos": ords}]}})
+}
+
+/// 3102: what the counter did about each 3101 hit (`dspo_way` 1 继续执行, 2 返回修改).
+pub fn rule_feedback(hits: &[(&str, &str)], dspo_way: &str) -> Value {
+    let rows: Vec<Value> = hits
+        .iter()
+        .map(|(jr_id, reason)| json!({"warn_rslt_id": jr_id, "dspo_way": dspo_way, "dspo_way_rea": reason}))
+        .collect();
+    json!({"data": {"warn_type": "1", "warns": rows}})
+}
+
 /// 5301: the person's 门诊慢特病 registrations.
 pub fn chronic_query(psn_no: &str) -> Value {
     json!({"data": {"psn_no": psn_no}})

@@ -43,6 +43,10 @@ pub enum Infno {
     SettleCancel,
     #[serde(rename = "2601")]
     Reverse,
+    #[serde(rename = "3101")]
+    RuleCheck,
+    #[serde(rename = "3102")]
+    RuleFeedback,
     #[serde(rename = "3201")]
     StmtTotal,
     #[serde(rename = "3202")]
@@ -62,7 +66,7 @@ pub enum Infno {
 }
 
 impl Infno {
-    pub const ALL: [Infno; 27] = [
+    pub const ALL: [Infno; 29] = [
         Infno::SignIn,
         Infno::SignOut,
         Infno::PersonInfo,
@@ -82,6 +86,8 @@ impl Infno {
         Infno::Settle,
         Infno::SettleCancel,
         Infno::Reverse,
+        Infno::RuleCheck,
+        Infno::RuleFeedback,
         Infno::StmtTotal,
         Infno::StmtDetail,
         Infno::VisitQuery,
@@ -113,6 +119,8 @@ impl Infno {
             Infno::Settle => "2207",
             Infno::SettleCancel => "2208",
             Infno::Reverse => "2601",
+            Infno::RuleCheck => "3101",
+            Infno::RuleFeedback => "3102",
             Infno::StmtTotal => "3201",
             Infno::StmtDetail => "3202",
             Infno::VisitQuery => "5201",
@@ -152,6 +160,8 @@ impl Infno {
             Infno::Settle => "/fsi/api/outpatientSettleService/saveSettletmentV2",
             Infno::SettleCancel => "/fsi/api/outpatientSettleService/cancleSettletment",
             Infno::Reverse => "/fsi/api/reverseService/revsMethod",
+            Infno::RuleCheck => "/fsi/api/ruleAuditService/preAudit",
+            Infno::RuleFeedback => "/fsi/api/ruleAuditService/feedback",
             Infno::StmtTotal => "/fsi/api/ybSettlementStmtService/stmtTotal",
             Infno::StmtDetail => "/fsi/api/ybSettlementStmtService/stmtDetail",
             Infno::VisitQuery => "/fsi/api/fsiIntegratedQueryService/queryMdtrtInfo",
@@ -205,6 +215,8 @@ impl Infno {
             Infno::Settle => "门诊结算",
             Infno::SettleCancel => "门诊结算撤销",
             Infno::Reverse => "冲正交易",
+            Infno::RuleCheck => "明细审核事前事中分析",
+            Infno::RuleFeedback => "事前事中分析结果反馈",
             Infno::StmtTotal => "对总账",
             Infno::StmtDetail => "对明细账",
             Infno::VisitQuery => "就诊信息查询",

@@ -17,6 +17,7 @@ mod cancel;
 mod identity;
 mod query;
 mod reconcile;
+mod rules;
 mod settle;
 mod visit;
 
@@ -284,6 +285,8 @@ async fn dispatch(
         | Infno::CatalogHerbal
         | Infno::CatalogService
         | Infno::CatalogMaterial => catalog_download(sim, infno, &data),
+        Infno::RuleCheck => rules::check(&data, t, c).await,
+        Infno::RuleFeedback => rules::feedback(&data).await,
         Infno::CatalogLimit => catalog_page(sim, false, &data),
         Infno::CatalogSelfpay => catalog_page(sim, true, &data),
         Infno::FileUpload => reconcile::file_upload(input, t, c).await,

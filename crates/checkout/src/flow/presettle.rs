@@ -195,6 +195,8 @@ impl Engine {
             tracing::warn!(checkout = %id, ?notes, "2206 differs from the local catalogue");
         }
         set_ctx(&mut rec, "discrepancies", json!(notes));
+        // 事前事中: the center's rules on the visit and its orders, before money moves.
+        self.analyse(op, &mut rec, &visit, &lines).await?;
         set_ctx(&mut rec, "presettle", info);
         set_ctx(&mut rec, "pre_input", pre_in);
         set_ctx(&mut rec, "acct_used", json!(acct_used));

@@ -21,6 +21,9 @@ impl Engine {
         let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
         check(&rec, Event::SettleSent)?;
+        if let Some(e) = crate::rules::blocked(&rec) {
+            return Err(e);
+        }
         let pre = rec.ctx.get("presettle").cloned().unwrap_or(Value::Null);
         let pre_in = rec.ctx.get("pre_input").cloned().unwrap_or(Value::Null);
         let s: nhsa::types::Setlinfo =

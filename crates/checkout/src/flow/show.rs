@@ -96,6 +96,8 @@ impl Engine {
             visit: ctx_of(&rec, "visit"),
             registrations: super::registrations(&rec),
             his_bill_id: ctx_of(&rec, "his_bill_id"),
+            rule_hits: crate::rules::hits(&rec),
+            rules_overridden: crate::rules::overridden(&rec),
         })
     }
 }

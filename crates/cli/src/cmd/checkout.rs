@@ -117,6 +117,11 @@ pub struct CheckoutArgs {
     pub accept_discrepancy: Option<String>,
     #[arg(long)]
     pub supervisor: Option<String>,
+    /// Let a settlement a 事前事中 rule (明确违规) stops go ahead: the supervisor named
+    /// in `--supervisor` confirms with the password on standard input; this reason goes
+    /// to the center (3102) and into the audit log.
+    #[arg(long, requires = "supervisor")]
+    pub override_rules: Option<String>,
     /// For `--offline`: the patient's 身份证 for the queued settlement.
     #[arg(long)]
     pub certno: Option<String>,
@@ -366,7 +371,7 @@ pub fn run_checkout(a: CheckoutArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let supervisor_pw = match &a.supervisor {
-        Some(_) if a.accept_discrepancy.is_some() => {
+        Some(_) if a.accept_discrepancy.is_some() || a.override_rules.is_some() => {
             let mut pw = String::new();
             std::io::stdin()
                 .read_line(&mut pw)
@@ -493,7 +498,23 @@ async fn checkout_headless(
                 e.set_lines(&op, &id, lines.clone()).await?;
             }
         }
-        e.presettle(&op, &id, !a.no_account).await?;
+        let pre = e.presettle(&op, &id, !a.no_account).await?;
+        for h in &pre.rule_hits {
+            eprintln!(
+                "事前事中提示：{}（{}）{}；涉及金额 {} 元",
+                h.rule_name,
+                if h.blocking { "明确违规" } else { "可疑" },
+                h.vola_cont,
+                h.vola_amt
+            );
+        }
+        if pre.rule_hits.iter().any(|h| h.blocking) {
+            if let (Some(reason), Some(sup), Some(pw)) =
+                (&a.override_rules, &a.supervisor, &supervisor_pw)
+            {
+                e.override_rules(&op, &id, sup, pw, reason).await?;
+            }
+        }
         let mut v = e.settle(&op, &id).await?;
         if v.state == CheckoutState::Held {
             let (Some(reason), Some(sup), Some(pw)) =
@@ -581,6 +602,7 @@ async fn checkout_headless(
             "payments": view.payments,
             "change": view.change,
             "discrepancies": view.discrepancies,
+            "rule_hits": view.rule_hits,
         }))?
     );
     Ok(ExitCode::from(match view.state {

@@ -30,6 +30,10 @@ contract! {
     visit::checkout_set_clinic_visit(state; doctor: String, diagnoses: Vec<crate::dto::DiagnosisView>, chronic: Option<String>) -> crate::dto::CheckoutView;
     visit::dict_list(state; ) -> crate::dto::DictView;
     visit::dict_import(state; kind: String, csv: String) -> crate::dto::DictView;
+    visit::catalog_status(state; ) -> crate::dto::CatalogStatusView;
+    visit::catalog_sync(state; ) -> crate::dto::CatalogStatusView;
+    visit::catalog_map_import(state; csv: String) -> crate::dto::CatalogStatusView;
+    checkout::checkout_override_rules(state; supervisor_id: String, supervisor_password: String, reason: String) -> crate::dto::CheckoutView;
     checkout::checkout_presettle(state; acct_used: bool) -> crate::dto::CheckoutView;
     checkout::checkout_settle(state; ) -> crate::dto::CheckoutView;
     checkout::checkout_pay_cash(state; given: String) -> crate::dto::CheckoutView;

@@ -173,6 +173,34 @@ pub struct CheckoutView {
     pub registrations: Vec<RegistrationView>,
     /// The HIS bill this checkout settles.
     pub his_bill_id: Option<String>,
+    /// 事前事中 rule hits (3101), shown before F6.
+    pub rule_hits: Vec<RuleHitView>,
+    /// A supervisor let the blocking hits go, with a reason.
+    pub rules_overridden: bool,
+}
+
+/// One 事前事中 rule hit: the rule, what it found, the amount at risk, what to do.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RuleHitView {
+    pub rule_name: String,
+    pub vola_cont: String,
+    pub vola_amt: Fen,
+    /// 明确违规: the settlement waits for a supervisor.
+    pub blocking: bool,
+    pub advice: String,
+}
+
+/// The catalogue at this counter (设置 › 医保目录).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CatalogStatusView {
+    /// The newest version synced ("" before the first sync).
+    pub ver: String,
+    pub items: u32,
+    pub mapped: u32,
+    /// What the last sync did, when this screen ran it.
+    pub last: Option<String>,
 }
 
 /// The visit on the checkout screen: who saw the patient, where, with which diagnoses.

@@ -95,12 +95,36 @@ fn init_logging() {
         .init();
 }
 
+/// The catalogue's daily sync: checked hourly, run as whoever is signed in (the rule
+/// of when is the engine's, `catalog_sync_due`). A failure leaves the last version.
+fn daily_catalogue_sync(state: &AppState) {
+    let counter = state.counter.clone();
+    let engine = state.engine.clone();
+    let dir = state.data_dir.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            if counter.signed().await.is_some() && engine.catalog_sync_due().await.unwrap_or(false)
+            {
+                match counter.sync_catalog(&dir).await {
+                    Ok(r) => {
+                        tracing::info!(ver = %r.ver, downloaded = r.downloaded, changed = r.changed, "catalogue synced")
+                    }
+                    Err(e) => tracing::warn!("catalogue sync: {}", e.message),
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3540)).await;
+        }
+    });
+}
+
 pub fn run() {
     init_logging();
     tauri::Builder::default()
         .setup(|app| {
             match tauri::async_runtime::block_on(AppState::start()) {
                 Ok(state) => {
+                    daily_catalogue_sync(&state);
                     app.manage(state);
                     commands::session::forward_events(app.handle().clone());
                     scanner::start(app.handle().clone());

@@ -40,6 +40,14 @@ export const checkoutApi = {
   diagnoses: c.diagnosisSearch,
   /** Clinic mode: the doctor and diagnoses (the first is the main one), and a 慢特病 registration. */
   setClinicVisit: c.checkoutSetClinicVisit,
+  /** A supervisor lets a settlement a 事前事中 rule (明确违规) stopped go ahead, with a reason. */
+  overrideRules: c.checkoutOverrideRules,
+};
+
+export const catalogApi = {
+  status: c.catalogStatus,
+  sync: c.catalogSync,
+  importMapping: c.catalogMapImport,
 };
 
 export const dictApi = {

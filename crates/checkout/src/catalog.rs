@@ -245,6 +245,15 @@ impl Engine {
         r.map_err(|e| CheckoutError::center(&e))
     }
 
+    /// Whether the daily sync is due: never synced, or not yet today.
+    pub async fn catalog_sync_due(&self) -> Result<bool> {
+        let today = self.now().format("%Y-%m-%d").to_string();
+        Ok(match self.ledger.catalog_last_sync().await? {
+            None => true,
+            Some(t) => t.get(..10).is_none_or(|d| d < today.as_str()),
+        })
+    }
+
     /// A catalogue item as the counter knows it now: the synced row when there is one,
     /// else the shipped demo catalogue's (a counter that never synced).
     pub async fn catalog_item(&self, code: &str) -> Result<Option<billing::CatalogItem>> {

@@ -205,23 +205,47 @@ fn a_blocking_rule_stops_the_settlement_until_a_supervisor_overrides_it() {
     let out = checkout(&s, &db, &b);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("限儿童用药") && err.contains("超量开药"), "{err}");
+    assert!(
+        err.contains("限儿童用药") && err.contains("超量开药"),
+        "{err}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("明确违规"));
     assert!(s.settlements().is_empty(), "nothing settled");
     // A supervisor lets it go with a reason.
     let mut c = yibao_as(&db, "C001");
-    c.args(["checkout", "--center", &s.url, "--qr", "44030519850312001X", "--pay", "cash"])
-        .arg("--bill")
-        .arg(&b)
-        .args(CLINIC)
-        .args(["--override-rules", "慢性病长期用药，医生已确认", "--supervisor", "S001", "--db"])
-        .arg(&db);
+    c.args([
+        "checkout",
+        "--center",
+        &s.url,
+        "--qr",
+        "44030519850312001X",
+        "--pay",
+        "cash",
+    ])
+    .arg("--bill")
+    .arg(&b)
+    .args(CLINIC)
+    .args([
+        "--override-rules",
+        "慢性病长期用药，医生已确认",
+        "--supervisor",
+        "S001",
+        "--db",
+    ])
+    .arg(&db);
     let out = common::with_stdin(c, "super-pass-1\n");
     let v = json_of(&out);
-    assert!(out.status.success(), "{v} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{v} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(v["stage"], "done");
     assert_eq!(
-        sqlite(&db, "SELECT COUNT(*) FROM audit_log WHERE action = 'rule.override'"),
+        sqlite(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'rule.override'"
+        ),
         "1"
     );
 }

@@ -237,6 +237,15 @@ impl Ledger {
         Ok(out)
     }
 
+    /// When the catalogue was last downloaded (any list), if ever.
+    pub async fn catalog_last_sync(&self) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT MAX(downloaded_at) FROM catalog_versions")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
     pub async fn catalog_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM catalog_items")
             .fetch_one(self.pool())

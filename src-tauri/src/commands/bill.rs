@@ -13,6 +13,32 @@ pub async fn catalog_search(
     query: String,
 ) -> AppResult<Vec<CatalogItemView>> {
     require(&state, ledger::Action::Checkout).await?;
+    // The synced national catalogue once there is one; the shipped demo one before.
+    let synced = state
+        .ledger
+        .catalog_find(&query, 12)
+        .await
+        .map_err(ledger_error)?;
+    if state.ledger.catalog_count().await.map_err(ledger_error)? > 0 {
+        return Ok(synced
+            .into_iter()
+            .map(|r| CatalogItemView {
+                category_label: billing::fee_category_name(&r.med_chrgitm_type).into(),
+                class_label: billing::ChargeClass::parse(&r.chrgitm_lv)
+                    .map(|c| c.label_zh())
+                    .unwrap_or("")
+                    .into(),
+                pric: r
+                    .pric
+                    .as_deref()
+                    .and_then(|p| money::Price::parse(p).ok())
+                    .unwrap_or(money::Price(0)),
+                code: r.med_list_codg,
+                name: r.name,
+                spec: r.spec,
+            })
+            .collect());
+    }
     Ok(state
         .engine
         .cfg
@@ -79,10 +105,9 @@ pub async fn checkout_add_line(
 ) -> AppResult<CheckoutView> {
     let item = state
         .engine
-        .cfg
-        .catalog
-        .get(&code)
-        .cloned()
+        .catalog_item(&code)
+        .await
+        .map_err(checkout_error)?
         .ok_or_else(|| AppError::validation(format!("目录中没有编码 {code}。")))?;
     let q = qty(&cnt)?;
     edit_lines(&state, move |lines| {

@@ -221,3 +221,20 @@ pub async fn checkout_partial_refund(
     }
     show(&state, &v.id).await
 }
+
+/// A supervisor lets a settlement a 事前事中 rule stopped go ahead, with a reason.
+pub async fn checkout_override_rules(
+    state: State<'_, AppState>,
+    supervisor_id: String,
+    supervisor_password: String,
+    reason: String,
+) -> AppResult<CheckoutView> {
+    let op = op_of(&require(&state, ledger::Action::Checkout).await?);
+    let id = current(&state).await?;
+    state
+        .engine
+        .override_rules(&op, &id, &supervisor_id, &supervisor_password, &reason)
+        .await
+        .map_err(checkout_error)?;
+    show(&state, &id).await
+}

@@ -39,6 +39,8 @@ pub(crate) fn idle_view() -> CheckoutView {
         visit: None,
         registrations: Vec::new(),
         his_bill_id: None,
+        rule_hits: Vec::new(),
+        rules_overridden: false,
     }
 }
 
@@ -179,5 +181,17 @@ pub(crate) fn to_dto(v: ::checkout::CheckoutView, mask: bool) -> CheckoutView {
             })
             .collect(),
         his_bill_id: v.his_bill_id.clone(),
+        rule_hits: v
+            .rule_hits
+            .iter()
+            .map(|h| crate::dto::RuleHitView {
+                rule_name: h.rule_name.clone(),
+                vola_cont: h.vola_cont.clone(),
+                vola_amt: h.vola_amt,
+                blocking: h.blocking,
+                advice: h.advice_zh().into(),
+            })
+            .collect(),
+        rules_overridden: v.rules_overridden,
     }
 }

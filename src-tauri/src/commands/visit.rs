@@ -176,3 +176,70 @@ pub async fn checkout_take_his_bill(
         .map_err(checkout_error)?;
     show(&state, &id).await
 }
+
+async fn catalog_status_view(
+    state: &AppState,
+    last: Option<String>,
+) -> AppResult<crate::dto::CatalogStatusView> {
+    let mut ver = String::new();
+    for list in ["1301", "1302", "1305", "1306"] {
+        if let Some(v) = state
+            .ledger
+            .catalog_version(list)
+            .await
+            .map_err(ledger_error)?
+        {
+            if v > ver {
+                ver = v;
+            }
+        }
+    }
+    Ok(crate::dto::CatalogStatusView {
+        ver,
+        items: state.ledger.catalog_count().await.map_err(ledger_error)? as u32,
+        mapped: state
+            .ledger
+            .hosp_items_count()
+            .await
+            .map_err(ledger_error)? as u32,
+        last,
+    })
+}
+
+/// The catalogue at this counter: version, items, mapped hospital items.
+pub async fn catalog_status(
+    state: State<'_, AppState>,
+) -> AppResult<crate::dto::CatalogStatusView> {
+    require(&state, ledger::Action::Checkout).await?;
+    catalog_status_view(&state, None).await
+}
+
+/// Sync the catalogue now (the daily sync runs by itself).
+pub async fn catalog_sync(state: State<'_, AppState>) -> AppResult<crate::dto::CatalogStatusView> {
+    let r = state
+        .counter
+        .sync_catalog(&state.data_dir)
+        .await
+        .map_err(checkout_error)?;
+    catalog_status_view(
+        &state,
+        Some(format!(
+            "已同步至版本 {}：下载 {} 条，变化 {} 条",
+            r.ver, r.downloaded, r.changed
+        )),
+    )
+    .await
+}
+
+/// Import the hospital's mapping (目录对照) from CSV (a supervisor's or admin's setting).
+pub async fn catalog_map_import(
+    state: State<'_, AppState>,
+    csv: String,
+) -> AppResult<crate::dto::CatalogStatusView> {
+    let n = state
+        .counter
+        .import_mapping(&csv)
+        .await
+        .map_err(checkout_error)?;
+    catalog_status_view(&state, Some(format!("已导入目录对照 {n} 条"))).await
+}

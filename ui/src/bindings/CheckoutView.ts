@@ -4,6 +4,7 @@ import type { CheckoutStage } from "./CheckoutStage";
 import type { PaymentView } from "./PaymentView";
 import type { PersonView } from "./PersonView";
 import type { RegistrationView } from "./RegistrationView";
+import type { RuleHitView } from "./RuleHitView";
 import type { SplitView } from "./SplitView";
 import type { VisitView } from "./VisitView";
 
@@ -31,4 +32,12 @@ registrations: Array<RegistrationView>,
 /**
  * The HIS bill this checkout settles.
  */
-his_bill_id: string | null, };
+his_bill_id: string | null, 
+/**
+ * 事前事中 rule hits (3101), shown before F6.
+ */
+rule_hits: Array<RuleHitView>, 
+/**
+ * A supervisor let the blocking hits go, with a reason.
+ */
+rules_overridden: boolean, };

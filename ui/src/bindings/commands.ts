@@ -5,6 +5,7 @@ import type { AdjustmentView } from "./AdjustmentView";
 import type { AppConfig } from "./AppConfig";
 import type { AppInfo } from "./AppInfo";
 import type { CatalogItemView } from "./CatalogItemView";
+import type { CatalogStatusView } from "./CatalogStatusView";
 import type { CheckoutView } from "./CheckoutView";
 import type { DiagnosisView } from "./DiagnosisView";
 import type { DictView } from "./DictView";
@@ -42,6 +43,10 @@ export const commands = {
   checkoutSetClinicVisit: (doctor: string, diagnoses: Array<DiagnosisView>, chronic: string | null) => call<CheckoutView>("checkout_set_clinic_visit", { doctor, diagnoses, chronic }),
   dictList: () => call<DictView>("dict_list"),
   dictImport: (kind: string, csv: string) => call<DictView>("dict_import", { kind, csv }),
+  catalogStatus: () => call<CatalogStatusView>("catalog_status"),
+  catalogSync: () => call<CatalogStatusView>("catalog_sync"),
+  catalogMapImport: (csv: string) => call<CatalogStatusView>("catalog_map_import", { csv }),
+  checkoutOverrideRules: (supervisorId: string, supervisorPassword: string, reason: string) => call<CheckoutView>("checkout_override_rules", { supervisorId, supervisorPassword, reason }),
   checkoutPresettle: (acctUsed: boolean) => call<CheckoutView>("checkout_presettle", { acctUsed }),
   checkoutSettle: () => call<CheckoutView>("checkout_settle"),
   checkoutPayCash: (given: string) => call<CheckoutView>("checkout_pay_cash", { given }),

@@ -28,7 +28,10 @@ pub(super) async fn check(data: &Value, t: NaiveDateTime, c: &mut SqliteConnecti
         .cloned()
         .unwrap_or(Value::Null);
     let mdtrt_id = text(&enc, "mdtrt_id");
-    let orders = enc["fsi_order_dtos"].as_array().cloned().unwrap_or_default();
+    let orders = enc["fsi_order_dtos"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if orders.is_empty() {
         return biz("fsi_order_dtos 不能为空");
     }
@@ -47,7 +50,13 @@ pub(super) async fn check(data: &Value, t: NaiveDateTime, c: &mut SqliteConnecti
                 "vola_evid": code, "vola_bhvr_type": "1", "task_time": fmt(t)}));
         };
         if code == CHILD_ONLY && age >= 18 {
-            hit("R-CHILD", "限儿童用药", "2", sumamt, format!("{name}限儿童使用，患者 {age} 岁"));
+            hit(
+                "R-CHILD",
+                "限儿童用药",
+                "2",
+                sumamt,
+                format!("{name}限儿童使用，患者 {age} 岁"),
+            );
         }
         let is_drug = code.starts_with('X') || code.starts_with('Z');
         let max = Qty::parse(&MAX_CNT.to_string()).unwrap_or(Qty(0));
@@ -74,7 +83,13 @@ pub(super) async fn check(data: &Value, t: NaiveDateTime, c: &mut SqliteConnecti
             .await
             .unwrap_or(0);
             if before > 0 {
-                hit("R-REPEAT", "重复开药", "2", sumamt, format!("{name}在 7 日内已结算过，疑似重复开药"));
+                hit(
+                    "R-REPEAT",
+                    "重复开药",
+                    "2",
+                    sumamt,
+                    format!("{name}在 7 日内已结算过，疑似重复开药"),
+                );
             }
         }
     }

@@ -150,3 +150,79 @@ async fn clinic_mode_settles_with_the_doctor_the_cashier_picked() -> anyhow::Res
     assert_eq!(setl.len(), 1, "{setl:?}");
     app.close().await
 }
+
+/// Issue 14 in the real window: the center's 事前事中 analysis (3101) is shown before
+/// settling — a warning, and a 明确违规 that the cashier cannot settle past; a
+/// supervisor overrides it with a reason, and the audit log holds the override.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervision_rule_warns_blocks_the_cashier_and_a_supervisor_overrides_it(
+) -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let data_dir;
+    let app = {
+        let data = tempfile::tempdir()?;
+        add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+        add_user(data.path(), "S001", "王主管", "supervisor", "super-pass-1")?;
+        data_dir = data.path().to_path_buf();
+        let app = App::start_in(data, &sim.app_env()).await?;
+        app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+        let psn = sim.psn_of("normal_employee").await?;
+        app.enter("[data-testid=qr-input]", &sim.qr_text(&psn).await?)
+            .await?;
+        app.wait_text("[data-testid=person]", "余额").await?;
+        app
+    };
+    app.pick_diagnosis("jxzqgy", "急性支气管炎").await?;
+    // Twelve boxes (over the limit of ten) and a children's syrup for an adult.
+    let bill = data_dir.with_extension("rules-bill.json");
+    std::fs::write(
+        &bill,
+        serde_json::json!({"lines": [
+            {"med_list_codg": "XJ01CAA040A001010100001", "name": "阿莫西林胶囊",
+             "med_chrgitm_type": "09", "chrgitm_lv": "01", "cnt": "12", "pric": "25.00"},
+            {"med_list_codg": "XR05CBA010A001010100007", "name": "盐酸氨溴索口服溶液",
+             "med_chrgitm_type": "09", "chrgitm_lv": "02", "cnt": "1", "pric": "18.00"}]})
+        .to_string(),
+    )?;
+    app.find("[data-testid=bill-import]")
+        .await?
+        .send_keys(bill.to_str().unwrap())
+        .await?;
+    app.wait_text("[data-testid=bill-lines]", "盐酸氨溴索口服溶液")
+        .await?;
+    app.click("[data-testid=presettle]").await?;
+    let hits = app.wait_text("[data-testid=rule-hits]", "超量开药").await?;
+    assert!(
+        hits.contains("限儿童用药") && hits.contains("明确违规"),
+        "{hits}"
+    );
+
+    // The cashier cannot settle past it.
+    app.click("[data-testid=settle]").await?;
+    app.wait_text("[data-testid=checkout-error]", "明确违规")
+        .await?;
+    assert!(sim.settlements().await?.is_empty());
+
+    // The supervisor overrides it with a reason; then it settles.
+    app.type_into("[data-testid=rule-sup-id]", "S001").await?;
+    app.type_into("[data-testid=rule-sup-password]", "super-pass-1")
+        .await?;
+    app.type_into("[data-testid=rule-reason]", "医生确认两周用量")
+        .await?;
+    app.click("[data-testid=rule-override-confirm]").await?;
+    app.wait_text("[data-testid=rules-overridden]", "主管已审核")
+        .await?;
+    app.click("[data-testid=settle]").await?;
+    app.finish_in_cash("400").await?;
+    let out = Command::new("sqlite3")
+        .arg(data_dir.join("ledger.db"))
+        .arg("SELECT detail_json FROM audit_log WHERE action = 'rule.override'")
+        .output()?;
+    let audit = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        audit.contains("医生确认两周用量") && audit.contains("S001"),
+        "{audit}"
+    );
+    app.close().await
+}

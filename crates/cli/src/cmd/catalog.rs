@@ -17,6 +17,8 @@ pub struct Args {
     pub cmd: Cmd,
 }
 
+// Parsed once per process: the size of the largest arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(clap::Subcommand)]
 pub enum Cmd {
     /// Download what changed since the last sync; prints `{"ver","downloaded","changed"}`.

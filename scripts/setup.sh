@@ -24,6 +24,8 @@ APT_PACKAGES=(
   cups cups-client cups-bsd printer-driver-cups-pdf poppler-utils
   # SM2/SM3/SM4 cross-checks against an independent implementation
   openssl sqlite3 curl
+  # the institution's hub: a real PostgreSQL for its tests (they start their own cluster)
+  postgresql
   # QR measurement tools (zxing-cpp via pip)
   python3 python3-venv python3-pip
 )

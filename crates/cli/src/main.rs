@@ -55,6 +55,8 @@ enum Cmd {
     Dict(cmd::dict::Args),
     /// The national catalogue (sync, search) and the hospital's mapping.
     Catalog(cmd::catalog::Args),
+    /// The institution's hub on PostgreSQL: serve, enroll a counter, push, report.
+    Hub(cmd::hub::Args),
     /// Sign in for a shift: the password on standard input, a session token on standard output.
     Login(cmd::session::LoginArgs),
     /// End a session.
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Cmd::User(a) => cmd::audit::run_user(a),
         Cmd::Dict(a) => cmd::dict::run(a),
         Cmd::Catalog(a) => cmd::catalog::run(a),
+        Cmd::Hub(a) => cmd::hub::run(a),
         Cmd::Login(a) => cmd::session::run_login(a),
         Cmd::Logout(a) => cmd::session::run_logout(a),
     };

@@ -183,7 +183,9 @@ impl Ledger {
                 "setl_id": rec.setl_id, "checkout": rec.checkout_id, "msgid": rec.msgid,
                 "orig_setl_id": rec.orig_setl_id,
                 "medfee_sumamt": rec.medfee_sumamt, "fund_pay_sumamt": rec.fund_pay_sumamt,
-                "acct_pay": rec.acct_pay, "psn_cash_pay": rec.psn_cash_pay,
+                "acct_pay": rec.acct_pay, "acct_mulaid_pay": rec.acct_mulaid_pay,
+                "psn_cash_pay": rec.psn_cash_pay, "insutype": rec.insutype,
+                "clr_type": rec.clr_type, "clr_optins": rec.clr_optins,
             }),
             now,
         )

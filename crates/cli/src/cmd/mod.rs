@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod decode;
 pub mod dict;
+pub mod hub;
 pub mod nhsa;
 pub mod receipt;
 pub mod session;

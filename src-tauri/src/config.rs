@@ -62,6 +62,12 @@ pub struct AppConfig {
     pub recer_sys_code: String,
     #[serde(default)]
     pub cainfo: String,
+    /// The institution's hub (`yibao hub`) and this counter's key from `yibao hub
+    /// enroll`: the ledger's facts are pushed in the background; empty: no hub.
+    #[serde(default)]
+    pub hub_url: String,
+    #[serde(default)]
+    pub hub_key: String,
 }
 
 fn default_recer() -> String {
@@ -91,6 +97,8 @@ impl Default for AppConfig {
             gateway_passtoken: String::new(),
             recer_sys_code: default_recer(),
             cainfo: String::new(),
+            hub_url: String::new(),
+            hub_key: String::new(),
         }
     }
 }

@@ -43,4 +43,9 @@ gateway_paasid: string, gateway_passtoken: string,
 /**
  * 接收方系统代码 and 交易验证信息 of the envelope, as the region assigns them.
  */
-recer_sys_code: string, cainfo: string, };
+recer_sys_code: string, cainfo: string, 
+/**
+ * The institution's hub (`yibao hub`) and this counter's key from `yibao hub
+ * enroll`: the ledger's facts are pushed in the background; empty: no hub.
+ */
+hub_url: string, hub_key: string, };

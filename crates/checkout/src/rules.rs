@@ -156,13 +156,15 @@ impl Engine {
         supervisor_password: &str,
         reason: &str,
     ) -> Result<CheckoutView> {
-        let reason = reason.trim();
-        if reason.chars().count() < 2 {
-            return Err(CheckoutError::input("请写明继续结算的理由"));
-        }
-        let sup = self
-            .confirm_supervisor(supervisor_id, supervisor_password)
+        let (sup, reason) = self
+            .approval(
+                supervisor_id,
+                supervisor_password,
+                reason,
+                "请写明继续结算的理由",
+            )
             .await?;
+        let reason = reason.as_str();
         let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
         let found = hits(&rec);

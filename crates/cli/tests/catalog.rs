@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 mod common;
-use common::{json_of, yibao_as, Sim, CLINIC};
+use common::{json_of, sqlite, yibao_as, Sim, CLINIC};
 
 fn sync(s: &Sim, db: &std::path::Path) -> Value {
     let out = yibao_as(db, "C001")
@@ -57,15 +57,6 @@ fn checkout(s: &Sim, db: &std::path::Path, bill: &std::path::Path) -> std::proce
         .arg(db)
         .output()
         .unwrap()
-}
-
-fn sqlite(db: &std::path::Path, sql: &str) -> String {
-    let out = std::process::Command::new("sqlite3")
-        .arg(db)
-        .arg(sql)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 mod common;
-use common::{json_of, yibao_as, HisSim, Sim};
+use common::{json_of, sqlite, yibao_as, HisSim, Sim};
 
 fn his_bill(visit: Value) -> Value {
     json!({
@@ -30,15 +30,6 @@ fn visit() -> Value {
             "dise_dor_no": "D440300000001", "dise_dor_name": "李明",
             "diag_time": "2026-12-01 08:40:00", "vali_flag": "1"}]
     })
-}
-
-fn sqlite(db: &std::path::Path, sql: &str) -> String {
-    let out = std::process::Command::new("sqlite3")
-        .arg(db)
-        .arg(sql)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn checkout(s: &Sim, db: &std::path::Path, bill: &Value) -> std::process::Output {

@@ -4,7 +4,6 @@
 //! with SIGKILL and restarted between and during pushes; when all have drained, the
 //! institution's report equals the sum of the counters' ledgers and the center's own
 //! settlements, nothing doubled or missing; a fact that rewrites history is refused.
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -121,11 +120,7 @@ impl Hub {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("listening on "), "{line:?}");
+        common::listening_on(&mut child, "yibao hub");
         Hub { child }
     }
 

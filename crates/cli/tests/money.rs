@@ -5,15 +5,10 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{add_users, json_of, yibao, yibao_as, Sim, BILL, CLINIC, STAFF};
+use common::{add_users, json_of, sqlite, yibao, yibao_as, Sim, BILL, CLINIC, STAFF};
 
 fn sim(dir: &std::path::Path) -> Sim {
     Sim::start("127.0.0.1:0", &dir.join("sim.db"), &[])
-}
-
-fn sqlite(db: &std::path::Path, sql: &str) -> String {
-    let out = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `yibao checkout` of 张伟 by C001 (session `token`) paying in cash, with `extra`.

@@ -299,31 +299,10 @@ pub fn visit_query(psn_no: &str, begntime: &str, endtime: &str) -> Value {
 #[cfg(test)]
 mod golden {
     use super::*;
-    use crate::visit::{Diagnosis, Visit};
+    use crate::visit::Visit;
 
     fn visit() -> Visit {
-        Visit {
-            ipt_otp_no: "MZ202612010001".into(),
-            begntime: "2026-12-01 08:30:00".into(),
-            dept_code: "A03.01".into(),
-            dept_name: "心血管内科门诊".into(),
-            caty: "A03".into(),
-            atddr_no: "D440300000001".into(),
-            dr_name: "李明".into(),
-            dise_codg: String::new(),
-            dise_name: String::new(),
-            diseinfo: vec![Diagnosis {
-                diag_type: "1".into(),
-                diag_srt_no: 1,
-                diag_code: "I10.x00".into(),
-                diag_name: "原发性高血压".into(),
-                diag_dept: "心血管内科门诊".into(),
-                dise_dor_no: "D440300000001".into(),
-                dise_dor_name: "李明".into(),
-                diag_time: "2026-12-01 08:40:00".into(),
-                vali_flag: "1".into(),
-            }],
-        }
+        Visit::demo("MZ202612010001", "2026-12-01 08:30:00")
     }
 
     fn keys(v: &Value) -> Vec<String> {

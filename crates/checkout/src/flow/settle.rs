@@ -175,13 +175,15 @@ impl Engine {
         supervisor_password: &str,
         reason: &str,
     ) -> Result<CheckoutView> {
-        let reason = reason.trim();
-        if reason.chars().count() < 2 {
-            return Err(CheckoutError::input("请写明接受该结算结果的理由"));
-        }
-        let sup = self
-            .confirm_supervisor(supervisor_id, supervisor_password)
+        let (sup, reason) = self
+            .approval(
+                supervisor_id,
+                supervisor_password,
+                reason,
+                "请写明接受该结算结果的理由",
+            )
             .await?;
+        let reason = reason.as_str();
         let _claim = self.ledger.claim(id)?;
         let mut rec = self.load(id).await?;
         let cash_due = self
@@ -207,6 +209,25 @@ impl Engine {
             )
             .await?;
         self.view(id).await
+    }
+
+    /// A supervisor's approval of something with a reason: the reason (at least two
+    /// characters, else `missing`) and the confirmed supervisor.
+    pub(crate) async fn approval(
+        &self,
+        supervisor_id: &str,
+        supervisor_password: &str,
+        reason: &str,
+        missing: &str,
+    ) -> Result<(ledger::Operator, String)> {
+        let reason = reason.trim();
+        if reason.chars().count() < 2 {
+            return Err(CheckoutError::input(missing));
+        }
+        let sup = self
+            .confirm_supervisor(supervisor_id, supervisor_password)
+            .await?;
+        Ok((sup, reason.to_string()))
     }
 
     pub(crate) async fn confirm_supervisor(

@@ -27,6 +27,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The URL of a server process's first line (`listening on URL`).
+pub fn listening_on(child: &mut Child, what: &str) -> String {
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from {what}: {line:?}"))
+        .to_string()
+}
+
+/// One value from an SQLite file (the ledger's or the simulator's), as text.
+pub fn sqlite(db: &Path, sql: &str) -> String {
+    let out = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// A `yibao sim` process, killed when dropped.
 pub struct Sim {
     pub url: String,
@@ -44,15 +62,7 @@ impl Sim {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from yibao sim: {line:?}"))
-            .to_string();
+        let url = listening_on(&mut child, "yibao sim");
         Sim { url, child }
     }
 
@@ -207,15 +217,7 @@ impl HisSim {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from yibao his-sim: {line:?}"))
-            .to_string();
+        let url = listening_on(&mut child, "yibao his-sim");
         HisSim { url, child }
     }
 

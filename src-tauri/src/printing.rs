@@ -19,6 +19,28 @@ pub(crate) async fn after_refund(state: &AppState, checkout_id: &str) {
     notify_his(state).await;
 }
 
+/// An offline collection's fee statement (the patient's proof for the queued
+/// settlement, or for 手工报销): stored under the checkout id and printed.
+pub(crate) async fn after_offline(state: &AppState, checkout_id: &str) {
+    let r: anyhow::Result<()> = async {
+        let d = state
+            .engine
+            .offline_statement(checkout_id, state.config().mask_patient_name)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let v = serde_json::to_value(d)?;
+        state
+            .ledger
+            .save_receipt(checkout_id, checkout_id, "offline", &v, state.now())
+            .await?;
+        crate::receipts::print(state, checkout_id, false).await
+    }
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(checkout_id, "offline statement: {e:#}");
+    }
+}
+
 /// Tell the HIS at once (in the background: a HIS that is down never holds up the
 /// counter; the queue resends).
 async fn notify_his(state: &AppState) {

@@ -206,3 +206,49 @@ fn the_day_reconciles_with_the_center_and_the_drawer() {
     assert_eq!(row, format!("现金（含备用金）,{expected},{short},-10.00"));
     assert!(text.contains("310,11,"), "{text}");
 }
+
+/// The center is down: the patient leaves with a fee statement that says what was
+/// collected, that the settlement is queued, and that it serves for 手工报销 should the
+/// settlement never be made (rendered and read back).
+#[test]
+fn an_offline_collection_prints_a_statement_for_manual_reimbursement() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let v = checkout_offline(
+        &url,
+        &db,
+        &[
+            "--qr",
+            "0113454315623718926786440000",
+            "--certno",
+            "44030519850312001X",
+            "--name",
+            "张伟",
+        ],
+    );
+    let id = v["checkout_id"].as_str().unwrap();
+    let pdf = dir.path().join("statement.pdf");
+    let st = yibao()
+        .args(["receipt", "--checkout", id, "-o"])
+        .arg(&pdf)
+        .arg("--db")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("门诊费用清单（离线收费）")
+            && text.contains("手工报销")
+            && text.contains("排队")
+            && text.contains("354.00")
+            && text.contains("人民币叁佰伍拾肆元整"),
+        "{text}"
+    );
+}

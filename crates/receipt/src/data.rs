@@ -10,6 +10,9 @@ pub enum ReceiptKind {
     Sale,
     /// The refund of a settlement (references the original).
     Refund,
+    /// An offline collection: the fee statement the patient keeps — for the queued
+    /// settlement, or for 手工报销 at the insurance office should it never be made.
+    OfflineStatement,
 }
 
 /// One fee category (§4.3) with its total.
@@ -56,6 +59,9 @@ pub struct ReceiptData {
     /// Marked 补打 when printed again.
     #[serde(default)]
     pub reprint: bool,
+    /// Lines at the foot (an offline statement's explanation).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl ReceiptData {
@@ -63,6 +69,7 @@ impl ReceiptData {
         match self.kind {
             ReceiptKind::Sale => "门诊收费收据",
             ReceiptKind::Refund => "门诊退费收据",
+            ReceiptKind::OfflineStatement => "门诊费用清单（离线收费）",
         }
     }
     pub fn total_capital(&self) -> String {

@@ -137,6 +137,16 @@ fn rows(r: &ReceiptData, g: &Geometry) -> Vec<Row> {
         v.push(Row::Pair("个人账户余额".into(), yuan(b)));
     }
     v.push(Row::Rule);
+    if r.kind == crate::ReceiptKind::OfflineStatement {
+        v.push(Row::Pair("收费单号".into(), r.setl_id.clone()));
+        for n in &r.notes {
+            for line in wrap(n, g.font, g.width - 2.0 * g.margin) {
+                v.push(Row::Text(line));
+            }
+        }
+        v.push(Row::Center("请妥善保管本清单".into(), g.font - 1.0));
+        return v;
+    }
     v.push(Row::Pair("结算号".into(), r.setl_id.clone()));
     v.push(Row::Qr(r.setl_id.clone()));
     v.push(Row::Center(
@@ -148,6 +158,24 @@ fn rows(r: &ReceiptData, g: &Geometry) -> Vec<Row> {
         g.font - 1.0,
     ));
     v
+}
+
+/// Break a text into lines no wider than `width` mm (by the glyphs' advances).
+fn wrap(t: &str, pt: f32, width: f32) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for c in t.chars() {
+        line.push(c);
+        if text_width(&line, pt) > width {
+            line.pop();
+            out.push(std::mem::take(&mut line));
+            line.push(c);
+        }
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 /// Render a receipt to PDF bytes.

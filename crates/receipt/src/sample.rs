@@ -70,5 +70,6 @@ pub fn sample() -> ReceiptData {
         setl_id: "4440000123".into(),
         orig_setl_id: None,
         reprint: false,
+        notes: Vec::new(),
     }
 }

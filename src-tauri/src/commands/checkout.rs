@@ -152,6 +152,7 @@ pub async fn checkout_offline(
         .offline_collect(&op, &id, &cert_no, &name, ::checkout::Pay::Cash { given })
         .await
         .map_err(checkout_error)?;
+    crate::printing::after_offline(&state, &id).await;
     show(&state, &id).await
 }
 

@@ -140,7 +140,14 @@ fn a_receipt_prints_through_cups_to_a_pdf_file() {
             d.filter_map(|e| e.ok())
                 .find(|e| e.file_name().to_string_lossy().contains(&title))
         });
-        if let Some(f) = found {
+        // cups-pdf writes the file while Ghostscript renders: wait until it reads whole.
+        let complete = found.filter(|f| {
+            std::process::Command::new("pdfinfo")
+                .arg(f.path())
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        if let Some(f) = complete {
             // cups-pdf re-renders through Ghostscript (the text layer does not survive); check it is a
             // one-page PDF with the receipt's ink on it.
             let info =

@@ -24,6 +24,7 @@ pub mod machine;
 mod offline;
 mod receipt_data;
 pub mod rules;
+pub mod shift;
 mod view;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub use ledger::{CheckoutMode, CheckoutState};
 pub use machine::{stage_of, Event, Stage};
 pub use offline::{RecoverReport, SyncReport};
 pub use rules::RuleHit;
+pub use shift::{CashierPart, ShiftReport};
 pub use view::{CheckoutView, LineView, PersonView, ReasonView, SplitView};
 
 /// What an offline checkout collects.

@@ -57,6 +57,8 @@ enum Cmd {
     Catalog(cmd::catalog::Args),
     /// The institution's hub on PostgreSQL: serve, enroll a counter, push, report.
     Hub(cmd::hub::Args),
+    /// The counter's shift (交班): open with a float, cash in/out, hand over, close.
+    Shift(cmd::shift::Args),
     /// Sign in for a shift: the password on standard input, a session token on standard output.
     Login(cmd::session::LoginArgs),
     /// End a session.
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Cmd::Dict(a) => cmd::dict::run(a),
         Cmd::Catalog(a) => cmd::catalog::run(a),
         Cmd::Hub(a) => cmd::hub::run(a),
+        Cmd::Shift(a) => cmd::shift::run(a),
         Cmd::Login(a) => cmd::session::run_login(a),
         Cmd::Logout(a) => cmd::session::run_logout(a),
     };

@@ -29,6 +29,7 @@ mod receipts;
 mod roles;
 mod sessions;
 mod settlements;
+mod shifts;
 mod state;
 
 use std::collections::{HashMap, HashSet};
@@ -60,6 +61,7 @@ pub use payments::{NewPayment, PaymentChannel, PaymentRecord};
 pub use roles::{Action, AuthSource, Role};
 pub use sessions::{Session, SESSION_HOURS};
 pub use settlements::{LedgerTotals, SettlementKind, SettlementRecord};
+pub use shifts::{ChannelTotal, Shift, ShiftEvent, ShiftEventKind};
 pub use state::{CheckoutMode, CheckoutState};
 
 /// Text form of times in the ledger (sorts like the time itself).

@@ -12,5 +12,5 @@ pub use sample::sample;
 
 pub use data::{FeeGroup, ReceiptData, ReceiptKind, SplitLine};
 pub use einvoice::einvoice_request;
-pub use pdf::{render_pdf, Layout};
+pub use pdf::{render_pdf, render_sheet, Layout, Sheet};
 pub use print::{default_printer, list_printers, print_pdf, PrintError};

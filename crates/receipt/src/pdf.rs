@@ -178,10 +178,43 @@ fn wrap(t: &str, pt: f32, width: f32) -> Vec<String> {
     out
 }
 
+/// A sheet of label/amount lines (the 交班单 and other reports a counter prints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    pub institution: String,
+    pub title: String,
+    pub lines: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+/// Render a sheet to PDF bytes, in the receipts' layouts.
+pub fn render_sheet(s: &Sheet, layout: Layout) -> Result<Vec<u8>, String> {
+    let g = geometry(layout);
+    let mut rows = vec![
+        Row::Center(s.institution.clone(), g.font + 3.0),
+        Row::Center(s.title.clone(), g.font + 2.0),
+        Row::Rule,
+    ];
+    for (a, b) in &s.lines {
+        rows.push(Row::Pair(a.clone(), b.clone()));
+    }
+    rows.push(Row::Rule);
+    for n in &s.notes {
+        for line in wrap(n, g.font, g.width - 2.0 * g.margin) {
+            rows.push(Row::Text(line));
+        }
+    }
+    render_rows(&rows, &s.title, layout)
+}
+
 /// Render a receipt to PDF bytes.
 pub fn render_pdf(r: &ReceiptData, layout: Layout) -> Result<Vec<u8>, String> {
     let g = geometry(layout);
-    let rows = rows(r, &g);
+    render_rows(&rows(r, &g), r.title(), layout)
+}
+
+fn render_rows(rows: &[Row], title: &str, layout: Layout) -> Result<Vec<u8>, String> {
+    let g = geometry(layout);
     let content: f32 = rows
         .iter()
         .map(|row| match row {
@@ -196,14 +229,14 @@ pub fn render_pdf(r: &ReceiptData, layout: Layout) -> Result<Vec<u8>, String> {
         Layout::Roll80 => content + 2.0 * g.margin,
         Layout::A5 => 210f32.max(content + 2.0 * g.margin),
     };
-    let (doc, page, layer) = PdfDocument::new(r.title(), Mm(g.width), Mm(height), "receipt");
+    let (doc, page, layer) = PdfDocument::new(title, Mm(g.width), Mm(height), "receipt");
     let font = doc
         .add_external_font(FONT)
         .map_err(|e| format!("font: {e}"))?;
     let layer = doc.get_page(page).get_layer(layer);
     let mut y = height - g.margin;
     let right = g.width - g.margin;
-    for row in &rows {
+    for row in rows {
         match row {
             Row::Center(t, pt) => {
                 y -= pt * 0.3528 * 1.2;

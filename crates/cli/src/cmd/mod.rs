@@ -8,5 +8,6 @@ pub mod hub;
 pub mod nhsa;
 pub mod receipt;
 pub mod session;
+pub mod shift;
 pub mod sim;
 pub mod split;

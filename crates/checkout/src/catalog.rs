@@ -300,12 +300,10 @@ impl Engine {
         Ok(out)
     }
 
-    /// The hospital's mapping of a line, checked: with a mapping imported, a line
-    /// whose hospital item is not mapped is refused (未对照) before 2204.
+    /// The hospital's mapping of a line, checked (the caller asks once per bill whether
+    /// a mapping is imported): a line whose hospital item is not mapped is refused
+    /// (未对照) before 2204.
     pub(crate) async fn mapped(&self, l: &mut BillLine) -> Result<()> {
-        if self.ledger.hosp_items_count().await? == 0 {
-            return Ok(());
-        }
         let by_code = if l.order.medins_list_codg.is_empty() {
             match l.med_list_codg.as_deref() {
                 Some(c) => self.ledger.hosp_item_for(c).await?,

@@ -216,9 +216,13 @@ impl Engine {
         lines: Vec<BillLine>,
         visit: &nhsa::visit::Visit,
     ) -> Result<Vec<BillLine>> {
+        // One question for the bill, not one per line.
+        let has_mapping = self.ledger.hosp_items_count().await? > 0;
         let mut mapped = Vec::with_capacity(lines.len());
         for mut l in lines {
-            self.mapped(&mut l).await?;
+            if has_mapping {
+                self.mapped(&mut l).await?;
+            }
             mapped.push(l);
         }
         mapped

@@ -53,6 +53,11 @@ contract! {
     reconcile::reconcile_export(state; ) -> String;
     history::history_resume(state; checkout_id: String) -> crate::dto::CheckoutView;
     history::fence_flags(state; ) -> Vec<crate::dto::FenceFlagView>;
+    shift::shift_current(state; ) -> Option<crate::dto::ShiftView>;
+    shift::shift_open(state; float: String) -> Option<crate::dto::ShiftView>;
+    shift::shift_cash(state; cash_in: bool, amount_text: String, note: String) -> Option<crate::dto::ShiftView>;
+    shift::shift_hand_over(state; to_id: String, to_password: String, counted: String) -> crate::dto::SessionInfo;
+    shift::shift_close(state; counted: String) -> crate::dto::ShiftReportView;
     settings::settings_get(state; ) -> crate::dto::SettingsView;
     settings::settings_save(app, state; config: crate::config::AppConfig) -> crate::dto::SettingsView;
     settings::settings_print_test_page(state; ) -> String;

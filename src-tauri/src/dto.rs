@@ -431,3 +431,53 @@ pub struct FenceFlagView {
     pub time: String,
     pub detail: String,
 }
+
+/// One step of the open shift (cash in/out, a handover).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ShiftEventView {
+    /// `cash_in`, `cash_out`, `handover`
+    pub kind: String,
+    pub amount: Fen,
+    pub note: String,
+    pub by: String,
+    pub to: Option<String>,
+    pub at: String,
+}
+
+/// The counter's open shift. No expected cash: the close is a blind count.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ShiftView {
+    pub shift_id: String,
+    pub opened_by: String,
+    pub opened_at: String,
+    pub float: Fen,
+    pub on_duty: String,
+    pub events: Vec<ShiftEventView>,
+}
+
+/// A line of a printed sheet (label, value).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SheetLineView {
+    pub label: String,
+    pub value: String,
+}
+
+/// The 交班单 after the close: its lines, the variance, where its PDF is and whether
+/// it printed.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ShiftReportView {
+    pub shift_id: String,
+    pub lines: Vec<SheetLineView>,
+    pub expected_cash: Fen,
+    pub counted: Fen,
+    /// counted − expected (negative: 短款).
+    pub variance: Fen,
+    pub handovers: Vec<String>,
+    pub pdf_path: String,
+    /// `printed:<job>` or the reason it did not.
+    pub print_status: String,
+}

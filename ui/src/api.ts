@@ -77,6 +77,16 @@ export const settingsApi = {
   testPage: c.settingsPrintTestPage,
 };
 
+export const shiftApi = {
+  current: c.shiftCurrent,
+  open: c.shiftOpen,
+  cash: c.shiftCash,
+  /** The next cashier takes the counter: the answer is their session. */
+  handOver: c.shiftHandOver,
+  /** The blind close: the 交班单, its PDF and whether it printed. */
+  close: c.shiftClose,
+};
+
 export const reconcileApi = {
   day: c.reconcileDay,
   /** Writes the result just shown as CSV under the data directory; returns the file's path. */

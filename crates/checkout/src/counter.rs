@@ -38,7 +38,7 @@ impl Signed {
             name: self.name.clone(),
         }
     }
-    fn from_ledger(o: ledger::Operator) -> Signed {
+    pub(crate) fn from_ledger(o: ledger::Operator) -> Signed {
         Signed {
             id: o.id,
             name: o.name,
@@ -218,7 +218,7 @@ impl Counter {
         Ok(s)
     }
 
-    async fn begin(&self, s: Signed) {
+    pub(crate) async fn begin(&self, s: Signed) {
         *self.inner.session.lock().await = Some(s.clone());
         {
             let mut cur = self.inner.current.lock().await;

@@ -3,7 +3,7 @@
 //! adds up each channel (统筹, 个人账户, 共济, cash, card) per cashier from the ledger's
 //! payments in the shift, the refunds, and the drawer: float + cash collected − cash
 //! refunded + cash in − cash out, against the count.
-use ledger::{Action, Shift, ShiftEventKind};
+use ledger::{Action, Shift, ShiftEvent, ShiftEventKind};
 use money::Fen;
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +50,20 @@ pub struct ShiftReport {
 }
 
 impl ShiftReport {
+    /// The 交班单 as a printable sheet (the window and `yibao shift close -o`).
+    pub fn sheet(&self, institution: &str) -> receipt::Sheet {
+        receipt::Sheet {
+            institution: institution.into(),
+            title: "收费员交班单".into(),
+            lines: self.lines(),
+            notes: self
+                .handovers
+                .iter()
+                .map(|h| format!("交接：{h}"))
+                .collect(),
+        }
+    }
+
     /// The 交班单 as label/amount lines (for the PDF and the screen).
     pub fn lines(&self) -> Vec<(String, String)> {
         let y = |f: Fen| format!("¥{f}");
@@ -101,7 +115,26 @@ impl ShiftReport {
     }
 }
 
+/// The shift on the counter now, as the screen shows it: who opened it, who is on
+/// duty, the float and its steps — never the expected cash (the close is blind).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftStatus {
+    pub shift: Shift,
+    pub events: Vec<ShiftEvent>,
+}
+
 impl Counter {
+    /// The open shift, if any.
+    pub async fn shift_status(&self) -> Result<Option<ShiftStatus>> {
+        self.require(Action::Checkout).await?;
+        let e = self.engine();
+        let Some(shift) = e.ledger.open_shift_now().await? else {
+            return Ok(None);
+        };
+        let events = e.ledger.shift_events(&shift.id).await?;
+        Ok(Some(ShiftStatus { shift, events }))
+    }
+
     /// Open the counter's shift with a float (one shift at a time).
     pub async fn open_shift(&self, float: Fen) -> Result<Shift> {
         let s = self.require(Action::Checkout).await?;
@@ -138,6 +171,51 @@ impl Counter {
     /// Hand the counter to the next cashier, who confirms with their password; the
     /// outgoing cashier's count of the drawer is kept with the handover.
     pub async fn hand_over(&self, to_id: &str, to_password: &str, counted: Fen) -> Result<()> {
+        self.hand_over_inner(to_id, to_password, counted)
+            .await
+            .map(|_| ())
+    }
+
+    /// The window's handover: as [`Counter::hand_over`], then the outgoing cashier is
+    /// signed out and the next one, whose password was just checked, is signed in. A
+    /// patient still on the counter is finished first.
+    pub async fn hand_over_and_take(
+        &self,
+        to_id: &str,
+        to_password: &str,
+        counted: Fen,
+    ) -> Result<crate::counter::Signed> {
+        if let Some(id) = self.current().await {
+            let r = self.engine().ledger.checkout(&id).await?;
+            if r.is_some_and(|r| {
+                !matches!(
+                    r.state,
+                    ledger::CheckoutState::New
+                        | ledger::CheckoutState::Done
+                        | ledger::CheckoutState::Void
+                        | ledger::CheckoutState::Refunded
+                )
+            }) {
+                return Err(CheckoutError::new(
+                    crate::ErrorCode::State,
+                    "收费台上还有未完成的病人",
+                    "请先收完或撤销当前病人，再交接",
+                ));
+            }
+        }
+        let next = self.hand_over_inner(to_id, to_password, counted).await?;
+        self.sign_out().await?;
+        let s = crate::counter::Signed::from_ledger(next);
+        self.begin(s.clone()).await;
+        Ok(s)
+    }
+
+    async fn hand_over_inner(
+        &self,
+        to_id: &str,
+        to_password: &str,
+        counted: Fen,
+    ) -> Result<ledger::Operator> {
         let s = self.require(Action::Checkout).await?;
         let e = self.engine();
         let next = e
@@ -171,7 +249,7 @@ impl Counter {
                 e.now(),
             )
             .await?;
-        Ok(())
+        Ok(next)
     }
 
     /// Close the shift with the blind count: the 交班单.

@@ -8,6 +8,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod shift;
 pub mod view;
 pub mod visit;
 

@@ -17,6 +17,8 @@ import type { QueueItemView } from "./QueueItemView";
 import type { ReconcileView } from "./ReconcileView";
 import type { SessionInfo } from "./SessionInfo";
 import type { SettingsView } from "./SettingsView";
+import type { ShiftReportView } from "./ShiftReportView";
+import type { ShiftView } from "./ShiftView";
 
 export const commands = {
   appInfo: () => call<AppInfo>("app_info"),
@@ -66,6 +68,11 @@ export const commands = {
   reconcileExport: () => call<string>("reconcile_export"),
   historyResume: (checkoutId: string) => call<CheckoutView>("history_resume", { checkoutId }),
   fenceFlags: () => call<Array<FenceFlagView>>("fence_flags"),
+  shiftCurrent: () => call<ShiftView | null>("shift_current"),
+  shiftOpen: (float: string) => call<ShiftView | null>("shift_open", { float }),
+  shiftCash: (cashIn: boolean, amountText: string, note: string) => call<ShiftView | null>("shift_cash", { cashIn, amountText, note }),
+  shiftHandOver: (toId: string, toPassword: string, counted: string) => call<SessionInfo>("shift_hand_over", { toId, toPassword, counted }),
+  shiftClose: (counted: string) => call<ShiftReportView>("shift_close", { counted }),
   settingsGet: () => call<SettingsView>("settings_get"),
   settingsSave: (config: AppConfig) => call<SettingsView>("settings_save", { config }),
   settingsPrintTestPage: () => call<string>("settings_print_test_page"),

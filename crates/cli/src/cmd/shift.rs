@@ -122,12 +122,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 } => match counter.close_shift(amount(&counted, "--counted")?).await {
                     Ok(rep) => {
                         if let Some(path) = output {
-                            let sheet = receipt::Sheet {
-                                institution: fixmedins_name,
-                                title: "收费员交班单".into(),
-                                lines: rep.lines(),
-                                notes: rep.handovers.iter().map(|h| format!("交接：{h}")).collect(),
-                            };
+                            let sheet = rep.sheet(&fixmedins_name);
                             let layout =
                                 receipt::Layout::parse(&layout).unwrap_or(receipt::Layout::Roll80);
                             let pdf = receipt::render_sheet(&sheet, layout)

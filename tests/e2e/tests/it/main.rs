@@ -6,4 +6,5 @@ mod crash;
 mod foundation;
 mod reconcile;
 mod session;
+mod shift;
 mod visit;

@@ -186,6 +186,8 @@ impl Ledger {
                 "acct_pay": rec.acct_pay, "acct_mulaid_pay": rec.acct_mulaid_pay,
                 "psn_cash_pay": rec.psn_cash_pay, "insutype": rec.insutype,
                 "clr_type": rec.clr_type, "clr_optins": rec.clr_optins,
+                // For the institution's 3202 from the hub (older entries lack them).
+                "psn_no": rec.psn_no, "mdtrt_id": rec.mdtrt_id, "setl_time": rec.setl_time,
             }),
             now,
         )

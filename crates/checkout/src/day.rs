@@ -26,6 +26,18 @@ pub struct GroupResult {
     pub differences: Vec<reconcile::ResultRow>,
 }
 
+/// The center's answer for one 3201 group (`Engine::reconcile_groups`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupCheck {
+    pub group: reconcile::Group,
+    /// 3201 `stmt_rslt`: 0 平.
+    pub stmt_rslt: String,
+    pub stmt_rslt_dscr: String,
+    pub balanced: bool,
+    /// 3202 result rows that are not 平 (only when 3201 did not balance).
+    pub differences: Vec<reconcile::ResultRow>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DayReport {
     pub day: String,
@@ -184,21 +196,7 @@ impl Engine {
             )));
         }
         let settlements = self.ledger.settlements().await?;
-        let mut groups = reconcile::groups(&settlements, day, include_refunds);
-        // The main 险种 are always checked, also with nothing local: a settlement
-        // the center has in a group this ledger has no row for is found too.
-        for insutype in ["310", "390"] {
-            if !groups
-                .iter()
-                .any(|g| g.insutype == insutype && g.clr_type == "11")
-            {
-                groups.push(reconcile::Group::new(
-                    insutype,
-                    "11",
-                    &self.cfg.institution.mdtrtarea_admvs,
-                ));
-            }
-        }
+        let groups = self.with_main_groups(reconcile::groups(&settlements, day, include_refunds));
         let mut counts = DayCounts::default();
         for s in settlements
             .iter()
@@ -214,32 +212,17 @@ impl Engine {
             counts.psn_cash_pay += s.psn_cash_pay;
         }
         let mut results = Vec::new();
-        for g in groups {
-            let input = nhsa::inputs::stmt_total(
-                &g.insutype,
-                &g.clr_type,
-                &g.setl_optins,
-                day,
-                day,
-                g.medfee_sumamt,
-                g.fund_pay_sumamt,
-                g.acct_pay,
-                g.count,
-                include_refunds,
-            );
-            let r = self.call_ok(op, None, "", Infno::StmtTotal, input).await?;
-            let info = &r.output["stmtinfo"];
-            let rslt = info["stmt_rslt"].as_str().unwrap_or("").to_string();
-            let dscr = info["stmt_rslt_dscr"].as_str().unwrap_or("").to_string();
-            let balanced = rslt == "0";
-            let mut differences = Vec::new();
+        for c in self
+            .reconcile_groups(op, day, groups, include_refunds)
+            .await?
+        {
             let mut adopted = Vec::new();
             let mut other_counters = Vec::new();
-            if !balanced {
-                differences = self.detail(op, &g, day, include_refunds).await?;
+            if !c.balanced {
                 let ours = self.ledger.counter_no().await?;
                 let code = &self.cfg.institution.fixmedins_code;
-                for d in differences
+                for d in c
+                    .differences
                     .iter()
                     .filter(|d| d.memo.contains("中心有医院无") && d.refd_setl_flag != "1")
                 {
@@ -261,13 +244,13 @@ impl Engine {
                 }
             }
             results.push(GroupResult {
-                group: g,
+                group: c.group,
                 adopted,
                 other_counters,
-                stmt_rslt: rslt,
-                stmt_rslt_dscr: dscr,
-                balanced,
-                differences,
+                stmt_rslt: c.stmt_rslt,
+                stmt_rslt_dscr: c.stmt_rslt_dscr,
+                balanced: c.balanced,
+                differences: c.differences,
             });
         }
         let payments = self.ledger.payments_on(day).await?;
@@ -292,6 +275,111 @@ impl Engine {
         })
     }
 
+    /// `groups` with the main 险种 (310, 390; clr_type 11, this institution's clearing
+    /// area) added where missing: they are always checked, also with nothing local, so a
+    /// settlement the center has in a group with no local row is found too.
+    pub fn with_main_groups(&self, mut groups: Vec<reconcile::Group>) -> Vec<reconcile::Group> {
+        for insutype in ["310", "390"] {
+            if !groups
+                .iter()
+                .any(|g| g.insutype == insutype && g.clr_type == "11")
+            {
+                groups.push(reconcile::Group::new(
+                    insutype,
+                    "11",
+                    &self.cfg.institution.mdtrtarea_admvs,
+                ));
+            }
+        }
+        groups
+    }
+
+    /// 3201 for each group of `day` (yyyy-mm-dd), and where one does not balance 3202
+    /// (9101 upload of the detail file, 9102 download of the result): the center's
+    /// answer per group with the rows that are not 平. The groups may come from this
+    /// ledger (`reconcile_day`) or from elsewhere (the institution's day from the hub,
+    /// `yibao hub close`); nothing is booked here.
+    pub async fn reconcile_groups(
+        &self,
+        op: &Operator,
+        day: &str,
+        groups: Vec<reconcile::Group>,
+        include_refunds: bool,
+    ) -> Result<Vec<GroupCheck>> {
+        if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() {
+            return Err(CheckoutError::input(format!(
+                "日期 {day} 格式应为 2026-11-25"
+            )));
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for g in groups {
+            let input = nhsa::inputs::stmt_total(
+                &g.insutype,
+                &g.clr_type,
+                &g.setl_optins,
+                day,
+                day,
+                g.medfee_sumamt,
+                g.fund_pay_sumamt,
+                g.acct_pay,
+                g.count,
+                include_refunds,
+            );
+            let r = self.call_ok(op, None, "", Infno::StmtTotal, input).await?;
+            let info = &r.output["stmtinfo"];
+            let stmt_rslt = info["stmt_rslt"].as_str().unwrap_or("").to_string();
+            let stmt_rslt_dscr = info["stmt_rslt_dscr"].as_str().unwrap_or("").to_string();
+            out.push(GroupCheck {
+                balanced: stmt_rslt == "0",
+                group: g,
+                stmt_rslt,
+                stmt_rslt_dscr,
+                differences: Vec::new(),
+            });
+        }
+        // 3202 has no 险种: it checks every settlement of a (clr_type, setl_optins) at
+        // once. So its file holds all of them, one 3202 per such scope with a group
+        // that did not balance; each differing row goes to the group holding its
+        // setl_id, one no group holds (the center's only) to the first unbalanced group
+        // of its scope.
+        let mut scopes: Vec<(String, String)> = Vec::new();
+        for c in out.iter().filter(|c| !c.balanced) {
+            let k = (c.group.clr_type.clone(), c.group.setl_optins.clone());
+            if !scopes.contains(&k) {
+                scopes.push(k);
+            }
+        }
+        for (clr_type, setl_optins) in scopes {
+            let in_scope =
+                |c: &GroupCheck| c.group.clr_type == clr_type && c.group.setl_optins == setl_optins;
+            let mut all = reconcile::Group::new("", &clr_type, &setl_optins);
+            for c in out.iter().filter(|c| in_scope(c)) {
+                let g = &c.group;
+                all.medfee_sumamt += g.medfee_sumamt;
+                all.fund_pay_sumamt += g.fund_pay_sumamt;
+                all.acct_pay += g.acct_pay;
+                all.cash_payamt += g.cash_payamt;
+                all.count += g.count;
+                all.rows.extend(g.rows.iter().cloned());
+            }
+            let rows = self.detail(op, &all, day, include_refunds).await?;
+            let first = out
+                .iter()
+                .position(|c| in_scope(c) && !c.balanced)
+                .unwrap_or(0);
+            for row in rows {
+                let i = out
+                    .iter()
+                    .position(|c| {
+                        in_scope(c) && c.group.rows.iter().any(|r| r.setl_id == row.setl_id)
+                    })
+                    .unwrap_or(first);
+                out[i].differences.push(row);
+            }
+        }
+        Ok(out)
+    }
+
     /// 9101 upload → 3202 → 9102 download → the rows that are not 平.
     async fn detail(
         &self,
@@ -301,7 +389,7 @@ impl Engine {
         refunds: bool,
     ) -> Result<Vec<reconcile::ResultRow>> {
         let code = self.cfg.institution.fixmedins_code.clone();
-        let filename = format!("{code}-{day}-{}.txt", g.insutype);
+        let filename = format!("{code}-{day}-{}-{}.txt", g.clr_type, g.setl_optins);
         let up = self
             .call_ok(
                 op,

@@ -41,7 +41,7 @@ use serde_json::Value;
 pub use catalog::CatalogSync;
 pub use code::ErrorCode;
 pub use counter::{Counter, CounterEvent, Signed};
-pub use day::{DayCounts, DayReport, GroupResult};
+pub use day::{DayCounts, DayReport, GroupCheck, GroupResult};
 pub use dict::{DiagnosisPick, DictKind};
 pub use fence::{FenceFlag, FenceKind, FenceRules};
 pub use flow::{Pay, Registration};

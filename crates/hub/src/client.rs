@@ -101,3 +101,25 @@ pub async fn report(hub: &str, token: &str, date: &str) -> anyhow::Result<Value>
     )
     .await
 }
+
+/// The institution's settlements of `date` (the administrator's token).
+pub async fn settlements(
+    hub: &str,
+    admin_token: &str,
+    date: &str,
+) -> anyhow::Result<crate::settlements::DaySettlements> {
+    let r = client()
+        .get(format!("{}/v1/settlements", hub.trim_end_matches('/')))
+        .query(&[("date", date)])
+        .bearer_auth(admin_token)
+        .timeout(std::time::Duration::from_secs(300))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        let status = r.status();
+        answer(r).await?;
+        anyhow::bail!("hub HTTP {status}");
+    }
+    // Read straight into the rows (a day of a large institution is tens of thousands).
+    Ok(serde_json::from_slice(&r.bytes().await?)?)
+}

@@ -18,6 +18,7 @@
 pub mod client;
 pub mod report;
 mod server;
+pub mod settlements;
 
 pub use server::{router, serve, HubOptions};
 

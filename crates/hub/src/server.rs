@@ -62,10 +62,24 @@ const SCHEMA: &[&str] = &[
         cash            BIGINT NOT NULL,
         channel         TEXT NOT NULL,
         amount          BIGINT NOT NULL,
+        msgid           TEXT NOT NULL DEFAULT '',
+        mdtrt_id        TEXT NOT NULL DEFAULT '',
+        psn_no          TEXT NOT NULL DEFAULT '',
+        orig_setl_id    TEXT NOT NULL DEFAULT '',
+        setl_time       TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (counter_id, seq)
     )",
     "CREATE INDEX IF NOT EXISTS money_facts_day ON money_facts (day)",
 ];
+
+/// Columns of `money_facts` added after its first release (the institution's 3202 and
+/// the trace of a difference): added to an older hub's table at start-up, and filled
+/// from the facts' details where those carry them.
+const LATER_COLUMNS: &[&str] = &["msgid", "mdtrt_id", "psn_no", "orig_setl_id", "setl_time"];
+
+/// Indexes over the later columns (created once they exist).
+const LATER_INDEXES: &[&str] =
+    &["CREATE INDEX IF NOT EXISTS money_facts_orig ON money_facts (orig_setl_id)"];
 
 /// Build the hub (connect, create its tables).
 pub async fn router(opts: HubOptions) -> anyhow::Result<Router> {
@@ -75,6 +89,10 @@ pub async fn router(opts: HubOptions) -> anyhow::Result<Router> {
         .connect(&opts.database_url)
         .await?;
     for s in SCHEMA {
+        sqlx::query(s).execute(&pool).await?;
+    }
+    migrate(&pool).await?;
+    for s in LATER_INDEXES {
         sqlx::query(s).execute(&pool).await?;
     }
     let hub = Arc::new(Hub {
@@ -87,7 +105,67 @@ pub async fn router(opts: HubOptions) -> anyhow::Result<Router> {
         .route("/v1/high-water", get(high_water))
         .route("/v1/facts", post(push))
         .route("/v1/report", get(report))
+        .route("/v1/settlements", get(settlements))
         .with_state(hub))
+}
+
+/// The columns `money_facts` has (standard `information_schema`).
+const MONEY_COLUMNS: &str = "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+    WHERE table_name = 'money_facts' AND table_schema = current_schema()";
+
+/// Bring an older hub's `money_facts` up to date: add the later columns (under a table
+/// lock, so two hubs starting at once do it once) and fill them in from the facts.
+async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let have: Vec<String> = sqlx::query_scalar(MONEY_COLUMNS).fetch_all(pool).await?;
+    if LATER_COLUMNS.iter().all(|c| have.iter().any(|h| h == c)) {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query("LOCK TABLE money_facts IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let have: Vec<String> = sqlx::query_scalar(MONEY_COLUMNS)
+        .fetch_all(&mut *tx)
+        .await?;
+    for c in LATER_COLUMNS
+        .iter()
+        .filter(|c| !have.iter().any(|h| h == *c))
+    {
+        sqlx::query(&format!(
+            "ALTER TABLE money_facts ADD COLUMN {c} TEXT NOT NULL DEFAULT ''"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let rows = sqlx::query(
+        "SELECT f.counter_id, f.seq, f.detail FROM facts f JOIN money_facts m
+            ON m.counter_id = f.counter_id AND m.seq = f.seq
+         WHERE m.kind IN ('settle', 'cancel')",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &rows {
+        let d: Value = serde_json::from_str(&r.get::<String, _>(2)).unwrap_or(Value::Null);
+        sqlx::query(
+            "UPDATE money_facts SET msgid = $3, mdtrt_id = $4, psn_no = $5, orig_setl_id = $6, setl_time = $7
+              WHERE counter_id = $1 AND seq = $2",
+        )
+        .bind(r.get::<String, _>(0))
+        .bind(r.get::<i64, _>(1))
+        .bind(text(&d, "msgid"))
+        .bind(text(&d, "mdtrt_id"))
+        .bind(text(&d, "psn_no"))
+        .bind(text(&d, "orig_setl_id"))
+        .bind(text(&d, "setl_time"))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        "money_facts brought up to date ({} settlements)",
+        rows.len()
+    );
+    Ok(())
 }
 
 pub async fn serve(listener: tokio::net::TcpListener, opts: HubOptions) -> anyhow::Result<()> {
@@ -329,14 +407,22 @@ async fn push(State(hub): State<Arc<Hub>>, h: HeaderMap, Json(b): Json<PushBody>
             _ => None,
         };
         if let Some((kind, channel, amount)) = money {
+            // A settlement counts on the center's day (its setl_time, as 3201 counts
+            // it); older entries without one, and payments, on the fact's.
+            let setl_time = text(d, "setl_time");
+            let day = if kind != "payment" && setl_time.len() >= 10 {
+                setl_time.get(..10).unwrap_or("")
+            } else {
+                f.time.get(..10).unwrap_or("")
+            };
             let r = sqlx::query(
                 "INSERT INTO money_facts (counter_id, seq, day, kind, setl_id, actor, insutype, clr_type, clr_optins,
-                    medfee, fund, acct, mulaid, cash, channel, amount)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                    medfee, fund, acct, mulaid, cash, channel, amount, msgid, mdtrt_id, psn_no, orig_setl_id, setl_time)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
             )
             .bind(&counter)
             .bind(f.seq)
-            .bind(f.time.get(..10).unwrap_or(""))
+            .bind(day)
             .bind(kind)
             .bind(text(d, "setl_id"))
             .bind(&f.actor)
@@ -350,6 +436,11 @@ async fn push(State(hub): State<Arc<Hub>>, h: HeaderMap, Json(b): Json<PushBody>
             .bind(fen(d, "psn_cash_pay"))
             .bind(channel)
             .bind(amount)
+            .bind(text(d, "msgid"))
+            .bind(text(d, "mdtrt_id"))
+            .bind(text(d, "psn_no"))
+            .bind(text(d, "orig_setl_id"))
+            .bind(&setl_time)
             .execute(&mut *tx)
             .await;
             if let Err(e) = r {
@@ -381,6 +472,32 @@ async fn report(
         }
     }
     match crate::report::day(&hub.pool, &q.date).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => db_error(e),
+    }
+}
+
+/// The institution's settlements of a day (`yibao hub close`): the administrator's only.
+async fn settlements(
+    State(hub): State<Arc<Hub>>,
+    h: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    if hub.admin_token.is_empty() || bearer(&h) != hub.admin_token {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "not_admin",
+            "全院结算明细需要管理员令牌",
+        );
+    }
+    if chrono::NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").is_err() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_date",
+            format!("日期 {} 格式应为 2026-11-25", q.date),
+        );
+    }
+    match crate::settlements::of_day(&hub.pool, &q.date).await {
         Ok(v) => Json(v).into_response(),
         Err(e) => db_error(e),
     }

@@ -7,7 +7,9 @@
 //!
 //! Extra endpoints for demos and tests (not part of the national interface):
 //! `GET /sim/persons`, `GET /sim/persons/{psn_no}/qr[?format=png]`,
-//! `POST /sim/fault` (inject a fault into the next calls of one transaction).
+//! `POST /sim/fault` (inject a fault into the next calls of one transaction),
+//! `POST /sim/settlements/{setl_id}/reverse` (the center's staff reverse a settlement on
+//! the center's side only: an injected difference for the end of day).
 
 pub mod catalog;
 mod db;
@@ -50,7 +52,8 @@ pub struct SimOptions {
     pub catalog: Catalog,
     /// Refuse an outpatient settlement above this total (支付限额).
     pub max_outpatient_fee: Fen,
-    /// Serve the test controls (`POST /sim/fault`, `GET /sim/settlements`). Off by
+    /// Serve the test controls (`POST /sim/fault`, `GET /sim/settlements`,
+    /// `POST /sim/settlements/{setl_id}/reverse`). Off by
     /// default and in the app's built-in demo center: only tests start a simulator with them.
     pub control: bool,
     /// Accept visits a real center refuses (the cashier as the doctor, no diagnosis,
@@ -168,6 +171,7 @@ pub async fn router(db: &Path, opts: SimOptions) -> anyhow::Result<Router> {
     if control {
         r = r
             .route("/sim/settlements", get(settlements))
+            .route("/sim/settlements/{setl_id}/reverse", post(staff_reverse))
             .route("/sim/fault", post(add_fault))
             .route("/sim/catalog/publish", post(publish_catalog));
     }
@@ -325,6 +329,14 @@ async fn person_qr(
         ([(header::CONTENT_TYPE, "image/png")], qr::png(&code, 8)).into_response()
     } else {
         code.into_response()
+    }
+}
+
+/// Reverse a settlement on the center's side only (test control; see `tx::staff_reverse`).
+async fn staff_reverse(State(sim): State<Arc<Sim>>, UrlPath(setl_id): UrlPath<String>) -> Response {
+    match tx::staff_reverse(&sim, &setl_id).await {
+        Ok(()) => Json(json!({"setl_id": setl_id, "state": "reversed"})).into_response(),
+        Err(m) => (StatusCode::CONFLICT, Json(json!({"error": m}))).into_response(),
     }
 }
 

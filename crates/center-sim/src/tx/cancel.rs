@@ -73,6 +73,27 @@ async fn undo_settlement(c: &mut SqliteConnection, s: &SetlRow) -> R<()> {
     Ok(())
 }
 
+/// A valid settlement reversed by the center's staff (the `staff_reverse` control).
+pub(super) async fn reverse_by_staff(c: &mut SqliteConnection, setl_id: &str) -> R<()> {
+    let Some(s) = load_setl(c, setl_id).await? else {
+        return biz(format!("结算ID {setl_id} 不存在"));
+    };
+    if s.kind != "settle" || s.state != "valid" {
+        return biz(format!(
+            "结算ID {setl_id} 不是有效的结算（{} {}），不能冲正",
+            s.kind, s.state
+        ));
+    }
+    undo_settlement(c, &s).await?;
+    if let Some(q) = &s.qr {
+        sqlx::query("DELETE FROM used_qr WHERE qr = ?")
+            .bind(q)
+            .execute(&mut *c)
+            .await?;
+    }
+    set_setl_state(c, setl_id, "reversed").await
+}
+
 async fn redo_settlement(c: &mut SqliteConnection, s: &SetlRow) -> R<()> {
     apply_money(c, &s.psn_no, s.owner.as_deref(), s.acct, s.mulaid).await?;
     add_usage(c, &s.psn_no, s.year, s.dedc, s.hifp).await?;

@@ -188,6 +188,22 @@ async fn run(
     )
 }
 
+/// Test control (`POST /sim/settlements/{setl_id}/reverse`): the center's own staff
+/// reverse a valid settlement on the center's side only, as if by hand — the account,
+/// the deductible and cap usage are restored and the settlement no longer counts in
+/// 3201/3202; the institution is not told. `Err`: why it cannot be reversed.
+pub(crate) async fn staff_reverse(sim: &Sim, setl_id: &str) -> Result<(), String> {
+    let _guard = sim.lock.lock().await;
+    let r: R<()> = async {
+        let mut conn = sim.pool.begin().await?;
+        cancel::reverse_by_staff(&mut conn, setl_id).await?;
+        conn.commit().await?;
+        Ok(())
+    }
+    .await;
+    r.map_err(|Biz(m)| m)
+}
+
 /// A broken or hostile center: the transaction is processed and committed, and the
 /// answer's figures are altered. `tamper_cash` adds 1.00 to `psn_cash_pay` (the
 /// identities no longer hold); `tamper_class` moves 1.00 from `inscp_scp_amt` to

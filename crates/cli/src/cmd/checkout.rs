@@ -198,6 +198,17 @@ async fn operator(
     claimed: Option<&str>,
     action: ledger::Action,
 ) -> anyhow::Result<Operator> {
+    Ok(signed(e, c, claimed, action).await?.operator())
+}
+
+/// Like [`operator`], with the session's role (for a command some roles of `action`
+/// may still not do).
+pub async fn signed(
+    e: &Engine,
+    c: &CenterArgs,
+    claimed: Option<&str>,
+    action: ledger::Action,
+) -> anyhow::Result<checkout::Signed> {
     use super::session::Denied;
     let token = super::session::token(c.session.as_deref())?;
     let denied = |e: CheckoutError| -> anyhow::Error {
@@ -211,7 +222,7 @@ async fn operator(
     let counter = checkout::Counter::new(e.clone(), ledger::AuthSource::Cli);
     let s = counter.sign_in_with_token(token).await.map_err(denied)?;
     super::session::check_claimed(claimed, &s.id)?;
-    Ok(counter.require(action).await.map_err(denied)?.operator())
+    counter.require(action).await.map_err(denied)
 }
 
 fn print_err(e: &CheckoutError) {

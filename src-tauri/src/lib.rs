@@ -118,9 +118,14 @@ fn daily_catalogue_sync(state: &AppState) {
     });
 }
 
-/// Push the ledger's facts to the institution's hub every 30 s when one is configured.
-/// The hub is never in a checkout's path: a hub that is down only leaves facts pending.
-fn push_to_hub(state: &AppState) {
+/// Push the ledger's facts to the institution's hub every 30 s when one is configured,
+/// and pull what the institution shares (accounts, dictionaries, the mapping,
+/// settings) into the ledger, where it stays for offline work. The hub is never in a
+/// checkout's path: a hub that is down only leaves facts pending and the cache as it was.
+fn sync_with_hub(app: tauri::AppHandle) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
     let cfg = state.config();
     if cfg.hub_url.is_empty() || cfg.hub_key.is_empty() {
         return;
@@ -128,6 +133,16 @@ fn push_to_hub(state: &AppState) {
     let ledger = state.ledger.clone();
     tauri::async_runtime::spawn(async move {
         loop {
+            match hub::shared::pull(&ledger, &cfg.hub_url, &cfg.hub_key).await {
+                Ok(p) if p.accounts + p.departments + p.doctors + p.mapping + p.settings > 0 => {
+                    tracing::info!(?p, "pulled from the hub")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("hub pull: {e:#}"),
+            }
+            if let Some(state) = app.try_state::<AppState>() {
+                apply_hub_settings(&state).await;
+            }
             match hub::client::push(&ledger, &cfg.hub_url, &cfg.hub_key).await {
                 Ok(r) if r.pending > 0 => {
                     tracing::info!(pushed = r.pushed, pending = r.pending, "hub push")
@@ -140,6 +155,28 @@ fn push_to_hub(state: &AppState) {
     });
 }
 
+/// The settings the institution set at the hub (as the ledger caches them) over the
+/// counter's own.
+async fn apply_hub_settings(state: &AppState) {
+    let mut c = state.config();
+    let before = serde_json::to_value(&c).ok();
+    for key in hub::shared::SHARED_SETTINGS {
+        let Ok(Some(v)) = hub::shared::setting(&state.ledger, key).await else {
+            continue;
+        };
+        match *key {
+            "fixmedins_name" if !v.trim().is_empty() => c.fixmedins_name = v,
+            "mask_patient_name" => c.mask_patient_name = matches!(v.as_str(), "true" | "1"),
+            "receipt_layout" if matches!(v.as_str(), "roll80" | "a5") => c.receipt_layout = v,
+            _ => {}
+        }
+    }
+    if serde_json::to_value(&c).ok() != before {
+        tracing::info!("settings from the hub applied");
+        state.set_config(c);
+    }
+}
+
 pub fn run() {
     init_logging();
     tauri::Builder::default()
@@ -147,8 +184,8 @@ pub fn run() {
             match tauri::async_runtime::block_on(AppState::start()) {
                 Ok(state) => {
                     daily_catalogue_sync(&state);
-                    push_to_hub(&state);
                     app.manage(state);
+                    sync_with_hub(app.handle().clone());
                     commands::session::forward_events(app.handle().clone());
                     scanner::start(app.handle().clone());
                 }

@@ -205,31 +205,45 @@ impl Counter {
 
     /// Import a dictionary from CSV (all rows or none); the number of rows.
     pub async fn import_dictionary(&self, kind: DictKind, csv: &str) -> Result<usize> {
-        let rows = parse_csv(kind, csv)?;
-        let n = rows.len();
         match kind {
             DictKind::Departments => {
-                let list: Vec<Department> = rows
-                    .into_iter()
-                    .map(|[code, name, caty]| Department { code, name, caty })
-                    .collect();
+                let list = departments_csv(csv)?;
                 self.put_departments(&list).await?;
+                Ok(list.len())
             }
             DictKind::Doctors => {
-                let list: Vec<Doctor> = rows
-                    .into_iter()
-                    .map(|[code, name, dept_code]| Doctor {
-                        code,
-                        name,
-                        dept_code,
-                        active: true,
-                    })
-                    .collect();
+                let list = doctors_csv(csv)?;
                 self.put_doctors(&list).await?;
+                Ok(list.len())
             }
         }
-        Ok(n)
     }
+}
+
+/// Departments from CSV (`医保科室编码,科室名称,科别`), each 科别 checked against the
+/// national dictionary (the counter's import and the hub's `yibao hub share`).
+pub fn departments_csv(csv: &str) -> Result<Vec<Department>> {
+    let list: Vec<Department> = parse_csv(DictKind::Departments, csv)?
+        .into_iter()
+        .map(|[code, name, caty]| Department { code, name, caty })
+        .collect();
+    for d in &list {
+        check_caty(d)?;
+    }
+    Ok(list)
+}
+
+/// Doctors from CSV (`医保医师编码,医生姓名,科室编码`).
+pub fn doctors_csv(csv: &str) -> Result<Vec<Doctor>> {
+    Ok(parse_csv(DictKind::Doctors, csv)?
+        .into_iter()
+        .map(|[code, name, dept_code]| Doctor {
+            code,
+            name,
+            dept_code,
+            active: true,
+        })
+        .collect())
 }
 
 /// Seed an empty ledger's dictionaries at installation (the installer's CSVs; the

@@ -9,7 +9,7 @@ pub struct Pushed {
     pub pending: usize,
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .timeout(std::time::Duration::from_secs(30))
@@ -18,7 +18,7 @@ fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-async fn answer(r: reqwest::Response) -> anyhow::Result<Value> {
+pub(crate) async fn answer(r: reqwest::Response) -> anyhow::Result<Value> {
     let status = r.status();
     let v: Value = r.json().await.unwrap_or(Value::Null);
     if !status.is_success() {

@@ -19,6 +19,7 @@ pub mod client;
 pub mod report;
 mod server;
 pub mod settlements;
+pub mod shared;
 
 pub use server::{router, serve, HubOptions};
 

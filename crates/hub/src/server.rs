@@ -95,6 +95,10 @@ pub async fn router(opts: HubOptions) -> anyhow::Result<Router> {
     for s in LATER_INDEXES {
         sqlx::query(s).execute(&pool).await?;
     }
+    for s in crate::shared::SCHEMA {
+        sqlx::query(s).execute(&pool).await?;
+    }
+    let shared = crate::shared::routes(pool.clone(), opts.admin_token.clone());
     let hub = Arc::new(Hub {
         pool,
         admin_token: opts.admin_token,
@@ -106,7 +110,8 @@ pub async fn router(opts: HubOptions) -> anyhow::Result<Router> {
         .route("/v1/facts", post(push))
         .route("/v1/report", get(report))
         .route("/v1/settlements", get(settlements))
-        .with_state(hub))
+        .with_state(hub)
+        .merge(shared))
 }
 
 /// The columns `money_facts` has (standard `information_schema`).

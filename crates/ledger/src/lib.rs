@@ -54,7 +54,8 @@ pub use crypto::{KeySecret, LedgerKey};
 pub use dict::{Department, Doctor};
 pub use error::{AuthError, Error, Result};
 pub use operators::{
-    password_problem, Operator, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, MIN_PASSWORD_CHARS,
+    hash_new_password, password_problem, Operator, SignIn, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS,
+    MIN_PASSWORD_CHARS,
 };
 pub use outbox::{OutboxItem, OutboxState};
 pub use payments::{NewPayment, PaymentChannel, PaymentRecord};

@@ -138,7 +138,78 @@ pub fn password_problem(id: &str, password: &str) -> Option<String> {
     None
 }
 
+/// A new password's argon2id hash, for an account kept by the institution's hub (the
+/// hub keeps and distributes only the hash; every counter verifies against it).
+pub fn hash_new_password(id: &str, password: &str) -> Result<String> {
+    validate_id(id)?;
+    if let Some(why) = password_problem(id, password) {
+        return Err(Error::Invalid(why));
+    }
+    hash_password(password)
+}
+
 impl Ledger {
+    /// Take an account as the institution's hub holds it (created, renamed, its password
+    /// changed or the account locked at the hub): upserted with the hub's hash, audited
+    /// as `operator.hub`. A changed password clears the local failed attempts.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn put_hub_operator(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        active: bool,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        validate_id(id)?;
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
+            return Err(Error::Invalid(format!("operator {id}: bad name")));
+        }
+        if PasswordHash::new(password_hash).is_err() {
+            return Err(Error::Invalid(format!(
+                "operator {id}: the hub's password hash is not a PHC string"
+            )));
+        }
+        let mut tx = self.write_tx().await?;
+        let old: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM operators WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if old.as_deref() != Some(password_hash) {
+            sqlx::query("DELETE FROM auth_failures WHERE operator_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO operators (id, name_enc, role, password_hash, created_at, active) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET name_enc = excluded.name_enc, role = excluded.role,
+             password_hash = excluded.password_hash, active = excluded.active",
+        )
+        .bind(id)
+        .bind(self.key().seal(name.trim()))
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(fmt_time(now))
+        .bind(active)
+        .execute(&mut *tx)
+        .await?;
+        append_in(
+            &mut tx,
+            self.key(),
+            "hub",
+            "operator.hub",
+            &serde_json::json!({"operator": id, "role": role.as_str(), "active": active,
+                "password_changed": old.as_deref() != Some(password_hash)}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Create a cashier account. The password is stored only as an argon2id hash.
     pub async fn create_operator(
         &self,

@@ -67,6 +67,21 @@ pub enum Cmd {
     /// group does not balance, each difference traced to its counter and cashier. One
     /// JSON object; exit 5 when anything does not balance.
     Close(CloseArgs),
+    /// The institution's accounts (the administrator): set, lock, unlock.
+    Account(super::hub_shared::AccountArgs),
+    /// Share departments, doctors, the mapping or settings with every counter.
+    Share(super::hub_shared::ShareArgs),
+    /// Pull what changed at the hub into one counter's ledger: prints what was applied.
+    Pull {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "ledger-key")]
+        ledger_key: Option<PathBuf>,
+        #[arg(long)]
+        hub: String,
+        #[arg(long, env = "YIBAO_HUB_KEY", hide_env_values = true)]
+        key: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -155,6 +170,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Some(Cmd::Close(c)) => close(c).await,
+            Some(Cmd::Account(x)) => super::hub_shared::account(x).await,
+            Some(Cmd::Share(x)) => super::hub_shared::share(x).await,
+            Some(Cmd::Pull {
+                db,
+                ledger_key,
+                hub,
+                key,
+            }) => super::hub_shared::pull(db, ledger_key, hub, key).await,
         }
     })
 }

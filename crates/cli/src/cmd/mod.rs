@@ -5,6 +5,7 @@ pub mod checkout;
 pub mod decode;
 pub mod dict;
 pub mod hub;
+pub mod hub_shared;
 pub mod nhsa;
 pub mod receipt;
 pub mod session;

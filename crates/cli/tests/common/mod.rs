@@ -1,6 +1,8 @@
 //! What the CLI tests share: the `yibao` binary, a `yibao sim` process, ports and JSON output.
 #![allow(dead_code)] // each test file uses a part of it
 
+pub mod pg;
+
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -53,6 +53,8 @@ contract! {
     reconcile::reconcile_export(state; ) -> String;
     history::history_resume(state; checkout_id: String) -> crate::dto::CheckoutView;
     history::fence_flags(state; ) -> Vec<crate::dto::FenceFlagView>;
+    finance::finance_day(state; day: String) -> crate::dto::FinanceView;
+    finance::finance_export(state; day: String) -> String;
     shift::shift_current(state; ) -> Option<crate::dto::ShiftView>;
     shift::shift_open(state; float: String) -> Option<crate::dto::ShiftView>;
     shift::shift_cash(state; cash_in: bool, amount_text: String, note: String) -> Option<crate::dto::ShiftView>;

@@ -481,3 +481,42 @@ pub struct ShiftReportView {
     /// `printed:<job>` or the reason it did not.
     pub print_status: String,
 }
+
+/// One counter's part of the day (the finance screen).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct FinanceCounterView {
+    pub counter: String,
+    pub checkouts: i64,
+    pub medfee_sumamt: Fen,
+    pub fund_pay_sumamt: Fen,
+    pub acct_pay: Fen,
+    pub acct_mulaid_pay: Fen,
+    pub cash: Fen,
+    pub card: Fen,
+}
+
+/// Settlements in one hour of the day.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct FinanceHourView {
+    /// 0–23
+    pub hour: u8,
+    pub checkouts: i64,
+    pub medfee_sumamt: Fen,
+}
+
+/// The finance screen: the institution's day from the hub (or this counter's own when
+/// there is no hub or it cannot be reached — `source` says which).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct FinanceView {
+    pub day: String,
+    /// `hub` or `counter`.
+    pub source: String,
+    /// Why the figures are this counter's only (the hub's error), if so.
+    pub source_note: Option<String>,
+    pub totals: FinanceCounterView,
+    pub counters: Vec<FinanceCounterView>,
+    pub hours: Vec<FinanceHourView>,
+}

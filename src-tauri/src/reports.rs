@@ -14,3 +14,15 @@ pub fn write(dir: &Path, day: &str, text: &str, stamp: &str) -> std::io::Result<
     std::fs::rename(&tmp, &path)?;
     Ok(path)
 }
+
+/// Write a named report (e.g. `财务日报-2026-12-01-093000.csv`) under `<data dir>/reports/`,
+/// through a temporary name.
+pub fn write_named(dir: &Path, name: &str, text: &str) -> std::io::Result<PathBuf> {
+    let dir = dir.join("reports");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(name);
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}

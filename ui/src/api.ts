@@ -77,6 +77,13 @@ export const settingsApi = {
   testPage: c.settingsPrintTestPage,
 };
 
+export const financeApi = {
+  /** The institution's day from the hub, or this counter's own when there is none. */
+  day: c.financeDay,
+  /** The same figures as CSV under the data directory; returns the file's path. */
+  exportCsv: c.financeExport,
+};
+
 export const shiftApi = {
   current: c.shiftCurrent,
   open: c.shiftOpen,

@@ -91,6 +91,7 @@ fn forbidden(s: &Signed, action: Action) -> CheckoutError {
         Action::ManageUsers => ("管理账户", "请主管或系统管理员操作。"),
         Action::Settings => ("修改设置", "请主管或系统管理员操作。"),
         Action::ReadAudit => ("查看审计日志", "请主管、财务或系统管理员操作。"),
+        Action::InstitutionReport => ("查看全院财务报表", "请财务或主管签到后操作。"),
     };
     CheckoutError::new(
         ErrorCode::Forbidden,

@@ -37,6 +37,8 @@ pub enum Action {
     Settings,
     /// Read and verify the audit log.
     ReadAudit,
+    /// The institution's day (every counter's figures, from the hub) and its export.
+    InstitutionReport,
 }
 
 impl Role {
@@ -85,8 +87,9 @@ impl Role {
                     | ManageUsers
                     | Settings
                     | ReadAudit
+                    | InstitutionReport
             ),
-            Role::Finance => matches!(action, Reconcile | ReadAudit),
+            Role::Finance => matches!(action, Reconcile | ReadAudit | InstitutionReport),
             Role::Admin => matches!(action, ManageUsers | Settings | ReadAudit),
         }
     }
@@ -133,6 +136,11 @@ mod tests {
                 r.may(Action::Checkout),
                 matches!(r, Role::Cashier | Role::Supervisor),
                 "{r:?}"
+            );
+            assert_eq!(
+                r.may(Action::InstitutionReport),
+                matches!(r, Role::Finance | Role::Supervisor),
+                "a cashier sees their own counter's day, not the institution's: {r:?}"
             );
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
         }

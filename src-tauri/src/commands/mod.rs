@@ -3,6 +3,7 @@
 
 pub mod bill;
 pub mod checkout;
+pub mod finance;
 pub mod history;
 pub mod queue;
 pub mod reconcile;

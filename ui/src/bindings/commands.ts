@@ -10,6 +10,7 @@ import type { CheckoutView } from "./CheckoutView";
 import type { DiagnosisView } from "./DiagnosisView";
 import type { DictView } from "./DictView";
 import type { FenceFlagView } from "./FenceFlagView";
+import type { FinanceView } from "./FinanceView";
 import type { HistoryItemView } from "./HistoryItemView";
 import type { OperatorView } from "./OperatorView";
 import type { PendingBillView } from "./PendingBillView";
@@ -68,6 +69,8 @@ export const commands = {
   reconcileExport: () => call<string>("reconcile_export"),
   historyResume: (checkoutId: string) => call<CheckoutView>("history_resume", { checkoutId }),
   fenceFlags: () => call<Array<FenceFlagView>>("fence_flags"),
+  financeDay: (day: string) => call<FinanceView>("finance_day", { day }),
+  financeExport: (day: string) => call<string>("finance_export", { day }),
   shiftCurrent: () => call<ShiftView | null>("shift_current"),
   shiftOpen: (float: string) => call<ShiftView | null>("shift_open", { float }),
   shiftCash: (cashIn: boolean, amountText: string, note: string) => call<ShiftView | null>("shift_cash", { cashIn, amountText, note }),

@@ -3,6 +3,7 @@
 
 mod checkout;
 mod crash;
+mod finance;
 mod foundation;
 mod reconcile;
 mod session;

@@ -83,7 +83,7 @@ async fn a_shift_with_a_handover_closes_one_yuan_short_and_prints_the_sheet() ->
         .map(|s| fen(s["psn_cash_pay"].as_str().unwrap()))
         .sum();
     assert!(cash > 0, "the residents paid something in cash");
-    let expected = 500_00 + 50_00 + cash;
+    let expected = 50_000 + 5_000 + cash; // the float and the change put in, in fen
     app.click("[data-testid=nav-shift]").await?;
     app.enter("[data-testid=close-counted]", &yuan(expected - 100))
         .await?;

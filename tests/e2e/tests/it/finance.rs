@@ -1,0 +1,148 @@
+//! The finance screen in the real window (issue "The hospital, not one counter"): a
+//! finance account signs in and lands on the day's figures — totals equal to what the
+//! counter settled (made by the headless `yibao checkout` on the same ledger, against
+//! the simulator), the shares and the settlements-per-hour chart drawn from them — and
+//! exports the CSV for finance; a cashier is refused the institution's figures.
+
+use std::process::Command;
+
+use e2e::{add_user, yibao_binary, App, Sim};
+
+/// "34.00" → 3400 fen.
+fn fen(s: &str) -> i64 {
+    let (y, f) = s.split_once('.').unwrap_or((s, "0"));
+    let neg = y.starts_with('-');
+    let v = y.trim_start_matches('-').parse::<i64>().unwrap() * 100
+        + format!("{f:0<2}")[..2].parse::<i64>().unwrap();
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+fn yuan(f: i64) -> String {
+    format!("{}.{:02}", f / 100, f % 100)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn finance_sees_the_days_figures_and_charts_and_exports_them() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "F001", "周财务", "finance", "finance-pass-1")?;
+    e2e::import_dictionaries(data.path())?;
+    let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/reference/examples/bill-B1a.json")
+        .canonicalize()?;
+    let (mut medfee, mut cash, mut card, mut n) = (0i64, 0i64, 0i64, 0i64);
+    for (scenario, pay) in [
+        ("normal_employee", "cash"),
+        ("resident", "card"),
+        ("low_balance", "cash"),
+    ] {
+        let psn = sim.psn_of(scenario).await?;
+        let qr = sim.qr_text(&psn).await?;
+        let out = Command::new(yibao_binary())
+            .env(
+                "YIBAO_SESSION",
+                e2e::login(data.path(), "C001", "cashier-pass-1")?,
+            )
+            .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
+            .arg(data.path().join("ledger.db"))
+            .args(["--operator", "C001", "--qr", &qr, "--bill"])
+            .arg(&bill)
+            .args(["--doctor", "D440300000001", "--diag", "I10.x00"])
+            .args(["--pay", pay])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "yibao checkout: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        n += 1;
+        medfee += fen(v["split"]["medfee_sumamt"].as_str().unwrap());
+        for p in v["payments"].as_array().expect("payments") {
+            match p["channel"].as_str() {
+                Some("cash") => cash += fen(p["amount"].as_str().unwrap()),
+                Some("card") => card += fen(p["amount"].as_str().unwrap()),
+                _ => {}
+            }
+        }
+    }
+
+    let app = App::start_at(data, &sim).await?;
+    // A cashier is refused the institution's figures.
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    app.click("[data-testid=nav-finance]").await?;
+    app.wait_text("[role=alert]", "无权").await?;
+    app.click("[data-testid=signout]").await?;
+
+    // Finance lands on its screen with the day's figures.
+    app.sign_in("F001", "finance-pass-1", "周财务").await?;
+    app.wait_text("[data-testid=fin-source]", "本收费台")
+        .await?;
+    assert_eq!(
+        app.text("[data-testid=fin-checkouts]").await?,
+        n.to_string()
+    );
+    assert_eq!(
+        app.text("[data-testid=fin-medfee]").await?,
+        format!("¥{}", yuan(medfee))
+    );
+    assert_eq!(
+        app.text("[data-testid=fin-cash]").await?,
+        format!("¥{}", yuan(cash))
+    );
+    assert_eq!(
+        app.text("[data-testid=fin-card]").await?,
+        format!("¥{}", yuan(card))
+    );
+    // The per-hour chart has the settlements in their hour; the shares are drawn.
+    let bars = app
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=chart-hours] rect"))
+        .await?;
+    let mut drawn = 0;
+    for b in &bars {
+        drawn += b
+            .attr("data-count")
+            .await?
+            .unwrap_or_default()
+            .parse::<i64>()
+            .unwrap_or(0);
+    }
+    assert_eq!(drawn, n, "every settlement is in its hour's bar");
+    let shares = app
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=chart-shares] rect"))
+        .await?;
+    assert_eq!(shares.len(), 5);
+    let cash_w: f64 = app
+        .find("[data-testid=chart-shares] rect[data-share=cash]")
+        .await?
+        .attr("width")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    assert!(cash_w > 0.0, "cash has its share");
+
+    // F9 exports the CSV.
+    app.find("[data-testid=fin-day]")
+        .await?
+        .send_keys("\u{E039}")
+        .await?;
+    let shown = app.wait_text("[data-testid=fin-exported]", ".csv").await?;
+    let path = shown
+        .split_once('：')
+        .or_else(|| shown.split_once(": "))
+        .map(|(_, p)| p.trim().to_string())
+        .unwrap_or_default();
+    let csv = std::fs::read_to_string(&path)?;
+    assert!(csv.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(csv.contains("合计"), "{csv}");
+    assert!(csv.contains(&format!("合计,{n},{}", yuan(medfee))), "{csv}");
+    app.close().await
+}

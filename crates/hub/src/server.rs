@@ -179,7 +179,7 @@ pub async fn serve(listener: tokio::net::TcpListener, opts: HubOptions) -> anyho
     Ok(())
 }
 
-fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(crate) fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
         Json(json!({"error": code, "message": message.into()})),
@@ -187,14 +187,14 @@ fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Respons
         .into_response()
 }
 
-fn bearer(h: &HeaderMap) -> &str {
+pub(crate) fn bearer(h: &HeaderMap) -> &str {
     h.get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
 }
 
-fn db_error(e: sqlx::Error) -> Response {
+pub(crate) fn db_error(e: sqlx::Error) -> Response {
     refuse(
         StatusCode::SERVICE_UNAVAILABLE,
         "database",
@@ -203,24 +203,19 @@ fn db_error(e: sqlx::Error) -> Response {
 }
 
 /// The counter a key belongs to (the key names its counter; only its SM3 is kept).
-async fn counter_of(hub: &Hub, h: &HeaderMap) -> Result<String, Response> {
+pub(crate) async fn counter_of(pool: &PgPool, h: &HeaderMap) -> Result<String, Response> {
     let key = bearer(h);
-    let Some((counter, _)) = key.split_once('.') else {
+    if !key.contains('.') {
         return Err(refuse(StatusCode::UNAUTHORIZED, "no_key", "缺少收费台密钥"));
-    };
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT key_hash FROM counters WHERE counter_id = $1")
-            .bind(counter)
-            .fetch_optional(&hub.pool)
-            .await
-            .map_err(db_error)?;
-    match stored {
-        Some(hash) if hash == nhsa::sm::sm3_hex(key.as_bytes()) => Ok(counter.to_string()),
-        _ => Err(refuse(
+    }
+    match crate::shared::counter_for_key(pool, key).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(refuse(
             StatusCode::UNAUTHORIZED,
             "unknown_counter",
             "未登记的收费台或密钥不对",
         )),
+        Err(e) => Err(db_error(e)),
     }
 }
 
@@ -282,7 +277,7 @@ async fn high_water_of(pool: &PgPool, counter: &str) -> Result<(i64, String), sq
 }
 
 async fn high_water(State(hub): State<Arc<Hub>>, h: HeaderMap) -> Response {
-    let counter = match counter_of(&hub, &h).await {
+    let counter = match counter_of(&hub.pool, &h).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -316,7 +311,7 @@ fn text(v: &Value, k: &str) -> String {
 /// Take a batch of facts in order, in one transaction: each new one must follow the
 /// last (seq + 1, prev_hash = its hash); one already held must be the same.
 async fn push(State(hub): State<Arc<Hub>>, h: HeaderMap, Json(b): Json<PushBody>) -> Response {
-    let counter = match counter_of(&hub, &h).await {
+    let counter = match counter_of(&hub.pool, &h).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -472,7 +467,7 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Response {
     if bearer(&h) != hub.admin_token {
-        if let Err(r) = counter_of(&hub, &h).await {
+        if let Err(r) = counter_of(&hub.pool, &h).await {
             return r;
         }
     }

@@ -20,6 +20,8 @@ use serde_json::json;
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
+use crate::server::{bearer, db_error, refuse};
+
 /// An institution's account: the hub keeps only the argon2id hash (made by the
 /// administrator's `yibao hub account`), which every counter verifies against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,21 +129,6 @@ pub(crate) fn routes(pool: PgPool, admin_token: String) -> Router {
         .with_state(Arc::new(St { pool, admin_token }))
 }
 
-fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({"error": code, "message": message.into()})),
-    )
-        .into_response()
-}
-
-fn bearer(h: &HeaderMap) -> &str {
-    h.get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("")
-}
-
 fn is_admin(st: &St, h: &HeaderMap) -> bool {
     !st.admin_token.is_empty() && bearer(h) == st.admin_token
 }
@@ -162,14 +149,6 @@ pub(crate) async fn counter_for_key(
     Ok(stored
         .filter(|h| *h == nhsa::sm::sm3_hex(key.as_bytes()))
         .map(|_| counter.to_string()))
-}
-
-fn db_error(e: sqlx::Error) -> Response {
-    refuse(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database",
-        format!("数据库不可用：{e}"),
-    )
 }
 
 #[derive(Deserialize)]
@@ -226,16 +205,8 @@ struct Since {
 /// What changed after `since`, in version order (a counter's key or the administrator).
 async fn list(State(st): State<Arc<St>>, h: HeaderMap, Query(q): Query<Since>) -> Response {
     if !is_admin(&st, &h) {
-        match counter_for_key(&st.pool, bearer(&h)).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "unknown_counter",
-                    "未登记的收费台或密钥不对",
-                )
-            }
-            Err(e) => return db_error(e),
+        if let Err(r) = crate::server::counter_of(&st.pool, &h).await {
+            return r;
         }
     }
     let rows = match sqlx::query(

@@ -5,9 +5,9 @@
 //! and the hub's side of the institution's end of day (`yibao hub close` without a
 //! center): the day's settlements (the query alone, and `GET /v1/settlements`) grouped
 //! for 3201 with `reconcile::groups`. Memory: the hub runs in this process, so its peak
-//! is the process's VmHWM (with the generator's facts); PostgreSQL's is its processes'
-//! private resident memory plus its shared memory once (`cluster_rss_kb`), sampled
-//! every 250 ms.
+//! is the process's VmHWM (with the generator's facts); PostgreSQL's is the sum of the
+//! PSS of the cluster's processes (shared memory split between the processes that map
+//! it), sampled every 250 ms.
 //! `cargo bench -p hub --bench ingest [-- COUNTERS CHECKOUTS]` prints a table for the README.
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -25,11 +25,9 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The cluster's memory now, in kB: the private resident memory (RssAnon + RssFile of
-/// /proc/PID/status) of the postmaster and each of its children, plus the shared memory
-/// (shared_buffers, RssShmem) once — the largest any of them maps. Cheap to read
-/// (smaps_rollup's exact PSS walks the processes' page tables at every sample).
-fn cluster_rss_kb(postmaster: u32) -> u64 {
+/// The cluster's memory now: the PSS (shared pages split between the processes that map
+/// them) of the postmaster and its children, in kB.
+fn cluster_pss_kb(postmaster: u32) -> u64 {
     let mut pids = vec![postmaster];
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for e in dir.flatten() {
@@ -46,20 +44,16 @@ fn cluster_rss_kb(postmaster: u32) -> u64 {
             }
         }
     }
-    let (mut private, mut shared) = (0u64, 0u64);
-    for p in pids {
-        let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
-        let kb = |field: &str| {
-            status
+    pids.iter()
+        .map(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/smaps_rollup"))
+                .unwrap_or_default()
                 .lines()
-                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .find_map(|l| l.strip_prefix("Pss:"))
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
                 .unwrap_or(0)
-        };
-        private += kb("RssAnon") + kb("RssFile");
-        shared = shared.max(kb("RssShmem"));
-    }
-    private + shared
+        })
+        .sum()
 }
 
 fn as_pg(args: &[&str]) {
@@ -139,7 +133,7 @@ fn main() {
         std::thread::spawn(move || {
             while on.load(std::sync::atomic::Ordering::SeqCst) {
                 peak.fetch_max(
-                    cluster_rss_kb(postmaster),
+                    cluster_pss_kb(postmaster),
                     std::sync::atomic::Ordering::SeqCst,
                 );
                 std::thread::sleep(std::time::Duration::from_millis(250));
@@ -252,7 +246,7 @@ fn main() {
     sampling.store(false, std::sync::atomic::Ordering::SeqCst);
     sampler.join().unwrap();
     let pg_peak_kb = pg_peak.load(std::sync::atomic::Ordering::SeqCst);
-    let pg_now_kb = cluster_rss_kb(postmaster);
+    let pg_now_kb = cluster_pss_kb(postmaster);
     as_pg(&[
         &format!("{PG_BIN}/pg_ctl"),
         "-D",
@@ -276,7 +270,7 @@ fn main() {
     );
     println!("| peak resident memory (VmHWM) of this process — the hub in-process, the generator's facts and the end of day's client — before the ingest / after it / after the end of day | {:.1} MB / {:.1} MB / {:.1} MB |", before as f64 / 1024.0, after as f64 / 1024.0, eod_after as f64 / 1024.0);
     println!(
-        "| PostgreSQL 15 (postmaster and backends: Σ private resident + shared memory once): peak during the run / at the end | {:.1} MB / {:.1} MB |",
+        "| PostgreSQL 15 (postmaster and backends, Σ PSS): peak during the run / at the end | {:.1} MB / {:.1} MB |",
         pg_peak_kb as f64 / 1024.0,
         pg_now_kb as f64 / 1024.0
     );

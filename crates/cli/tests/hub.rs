@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,146 +24,7 @@ use common::{
     add_users, free_port, json_of, with_stdin, yibao, yibao_as, Sim, BILL, CLINIC, STAFF,
 };
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-const ADMIN: &str = "hub-admin-token";
-
-/// A PostgreSQL cluster of the test's own, stopped when dropped.
-struct Pg {
-    dir: PathBuf,
-    port: u16,
-    _tmp: tempfile::TempDir,
-}
-
-impl Pg {
-    fn start() -> Pg {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().to_path_buf();
-        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777))
-            .unwrap();
-        let port = free_port();
-        let as_pg = |args: &[&str]| {
-            let st = Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .args(args)
-                .stdout(Stdio::null())
-                .status()
-                .expect("runuser (the tests run as root; PostgreSQL refuses to)");
-            assert!(st.success(), "{args:?}");
-        };
-        let data = dir.join("pg");
-        as_pg(&[
-            &format!("{PG_BIN}/initdb"),
-            "-D",
-            data.to_str().unwrap(),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-        ]);
-        as_pg(&[
-            &format!("{PG_BIN}/pg_ctl"),
-            "-D",
-            data.to_str().unwrap(),
-            "-l",
-            dir.join("pg.log").to_str().unwrap(),
-            "-o",
-            &format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1",
-                dir.display()
-            ),
-            "-w",
-            "start",
-        ]);
-        as_pg(&[
-            &format!("{PG_BIN}/createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-U",
-            "postgres",
-            "hub",
-        ]);
-        Pg {
-            dir,
-            port,
-            _tmp: tmp,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/hub", self.port)
-    }
-
-    /// One query's rows through psql (`|`-separated columns).
-    fn query(&self, sql: &str) -> String {
-        let out = Command::new(format!("{PG_BIN}/psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(["-U", "postgres", "-d", "hub", "-Atc", sql])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(format!("{PG_BIN}/pg_ctl"))
-            .args([
-                "-D",
-                self.dir.join("pg").to_str().unwrap(),
-                "-m",
-                "immediate",
-                "stop",
-            ])
-            .stdout(Stdio::null())
-            .status();
-    }
-}
-
-/// `yibao hub --listen … --database …`, on a fixed port so it can be restarted.
-struct Hub {
-    child: Child,
-}
-
-impl Hub {
-    fn start(port: u16, pg: &Pg) -> Hub {
-        let mut child = yibao()
-            .env("YIBAO_HUB_ADMIN_TOKEN", ADMIN)
-            .args([
-                "hub",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--database",
-                &pg.url(),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        common::listening_on(&mut child, "yibao hub");
-        Hub { child }
-    }
-
-    /// SIGKILL, as a power cut would.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::pg::{HubProc as Hub, Pg, ADMIN};
 
 fn push(db: &Path, url: &str, key: &str) -> (Option<i32>, Value) {
     let out = yibao()
@@ -182,9 +43,6 @@ fn fen(s: &Value) -> i64 {
 
 #[test]
 fn every_counters_facts_reach_the_hub_exactly_once_through_kills() {
-    if !Path::new(PG_BIN).join("initdb").exists() {
-        panic!("PostgreSQL 15 is not installed ({PG_BIN}): scripts/setup.sh installs it");
-    }
     let pg = Pg::start();
     let dir = tempfile::tempdir().unwrap();
     let s = Sim::start("127.0.0.1:0", &dir.path().join("sim.db"), &[]);
@@ -493,9 +351,6 @@ fn hub_close(sim: &str, hub: &str, db: &Path, token: &str, day: &str) -> (Option
 
 #[test]
 fn ten_counters_through_kills_and_a_cut_network_then_the_institutions_close() {
-    if !Path::new(PG_BIN).join("initdb").exists() {
-        panic!("PostgreSQL 15 is not installed ({PG_BIN}): scripts/setup.sh installs it");
-    }
     const COUNTERS: u8 = 10;
     const CHECKOUTS: usize = 50;
     const PUSH_EVERY: usize = 5;

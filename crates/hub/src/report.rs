@@ -43,14 +43,15 @@ pub async fn day(pool: &PgPool, date: &str) -> Result<Value, sqlx::Error> {
                 "acct_mulaid_pay": f(vals[4]), "cash": f(vals[5]), "card": f(vals[6])})
         })
         .collect();
-    // Settlements per hour (the finance screen's chart), by the fact's time.
+    // Settlements per hour (the finance screen's chart), by the settlement's own time
+    // (older facts without it are in the day's totals, not in an hour).
     let hours = sqlx::query(
-        "SELECT SUBSTRING(f.fact_time FROM 12 FOR 2) AS hour,
-                CAST(SUM(CASE WHEN m.kind = 'settle' THEN 1 ELSE -1 END) AS BIGINT) AS checkouts,
-                CAST(SUM(m.medfee) AS BIGINT) AS medfee
-           FROM money_facts m JOIN facts f ON f.counter_id = m.counter_id AND f.seq = m.seq
-          WHERE m.day = $1 AND m.kind IN ('settle', 'cancel')
-          GROUP BY SUBSTRING(f.fact_time FROM 12 FOR 2) ORDER BY 1",
+        "SELECT SUBSTRING(setl_time FROM 12 FOR 2) AS hour,
+                CAST(SUM(CASE WHEN kind = 'settle' THEN 1 ELSE -1 END) AS BIGINT) AS checkouts,
+                CAST(SUM(medfee) AS BIGINT) AS medfee
+           FROM money_facts
+          WHERE day = $1 AND kind IN ('settle', 'cancel') AND setl_time <> ''
+          GROUP BY SUBSTRING(setl_time FROM 12 FOR 2) ORDER BY 1",
     )
     .bind(date)
     .fetch_all(pool)

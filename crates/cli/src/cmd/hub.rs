@@ -9,7 +9,6 @@ use anyhow::Context;
 
 use super::audit::open_ledger;
 use super::checkout::CenterArgs;
-use super::session::Denied;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -199,20 +198,15 @@ async fn close(a: CloseArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn close_with(e: &checkout::Engine, a: &CloseArgs, day: &str) -> anyhow::Result<ExitCode> {
+    // The institution's close is finance's or a supervisor's (Action::InstitutionReport);
+    // a cashier closes only their own counter (`yibao reconcile`).
     let s = super::checkout::signed(
         e,
         &a.center,
         a.operator.as_deref(),
-        ledger::Action::Reconcile,
+        ledger::Action::InstitutionReport,
     )
     .await?;
-    if s.role == ledger::Role::Cashier {
-        return Err(Denied(format!(
-            "{} 是收费员，只能对本收费台日结；全院日结需要财务或主管账户",
-            s.id
-        ))
-        .into());
-    }
     let op = s.operator();
     let held = match hub::client::settlements(&a.hub, &a.token, day).await {
         Ok(v) => v,

@@ -81,6 +81,21 @@ impl Pg {
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/hub", self.port)
     }
+
+    /// One query's rows through psql (`|`-separated columns).
+    pub fn query(&self, sql: &str) -> String {
+        let out = Command::new(format!("{PG_BIN}/psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-d", "hub", "-Atc", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
 }
 
 impl Drop for Pg {

@@ -646,11 +646,13 @@ fn ten_counters_through_kills_and_a_cut_network_then_the_institutions_close() {
     assert!(groups.len() >= 2, "310 and 390 at least: {v:#}");
 
     // The center's staff reverse one of counter C07's settlements on their side only.
+    // (Which patients a counter had depends on the threads' timing: any of C07's.)
     let (reversed, _) = runs[6]
         .settled
         .iter()
         .find(|(_, certno)| certno == IDS[0])
-        .unwrap()
+        .or_else(|| runs[6].settled.first())
+        .expect("C07 settled something")
         .clone();
     let out = Command::new("curl")
         .args(["-sf", "-X", "POST"])

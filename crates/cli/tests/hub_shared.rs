@@ -38,6 +38,25 @@ fn pull(db: &Path, url: &str, key: &str) -> (Option<i32>, Value) {
     )
 }
 
+/// The administrator sets the cashier C010 陈收费 with this password (typed on stdin).
+fn set_c010(url: &str, password_line: &str) -> (ExitStatus, Value, String) {
+    admin(
+        &[
+            "account",
+            "set",
+            "--hub",
+            url,
+            "--id",
+            "C010",
+            "--name",
+            "陈收费",
+            "--role",
+            "cashier",
+        ],
+        password_line,
+    )
+}
+
 /// `yibao login` at a counter: did it sign in?
 fn signs_in(db: &Path, id: &str, password: &str) -> bool {
     let mut c = yibao();
@@ -58,40 +77,12 @@ fn accounts_dictionaries_the_mapping_and_settings_reach_every_counter_from_the_h
         .collect();
 
     // A weak password is refused before anything reaches the hub.
-    let (st, _, err) = admin(
-        &[
-            "account",
-            "set",
-            "--hub",
-            &url,
-            "--id",
-            "C010",
-            "--name",
-            "陈收费",
-            "--role",
-            "cashier",
-        ],
-        "12345678\n",
-    );
+    let (st, _, err) = set_c010(&url, "12345678\n");
     assert_eq!(st.code(), Some(2), "{err}");
 
     // The administrator creates the cashier and shares the dictionaries, the mapping
     // and a setting.
-    let (st, v, err) = admin(
-        &[
-            "account",
-            "set",
-            "--hub",
-            &url,
-            "--id",
-            "C010",
-            "--name",
-            "陈收费",
-            "--role",
-            "cashier",
-        ],
-        "first-pass-10\n",
-    );
+    let (st, v, err) = set_c010(&url, "first-pass-10\n");
     assert!(st.success(), "{err}");
     assert_eq!(v["account"], "C010");
     let assets = format!("{}/../../assets/dict", env!("CARGO_MANIFEST_DIR"));
@@ -146,21 +137,7 @@ fn accounts_dictionaries_the_mapping_and_settings_reach_every_counter_from_the_h
     }
 
     // The password changed at the hub: the old one stops working at every counter.
-    let (st, _, err) = admin(
-        &[
-            "account",
-            "set",
-            "--hub",
-            &url,
-            "--id",
-            "C010",
-            "--name",
-            "陈收费",
-            "--role",
-            "cashier",
-        ],
-        "second-pass-10\n",
-    );
+    let (st, _, err) = set_c010(&url, "second-pass-10\n");
     assert!(st.success(), "{err}");
     for (db, key) in &counters {
         let (code, v) = pull(db, &url, key);

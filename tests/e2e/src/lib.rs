@@ -470,6 +470,16 @@ impl Sim {
         })
     }
 
+    /// One query on the simulator's own database (the center's book), through sqlite3.
+    pub fn query(&self, sql: &str) -> Result<String> {
+        let out = Command::new("sqlite3")
+            .arg(self._dir.path().join("sim.db"))
+            .arg(sql)
+            .output()
+            .context("sqlite3")?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
     /// A JSON list the simulator serves under `path`.
     async fn list(&self, path: &str) -> Result<Vec<serde_json::Value>> {
         Ok(reqwest::get(format!("{}{path}", self.url))

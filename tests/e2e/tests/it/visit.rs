@@ -226,3 +226,54 @@ async fn a_supervision_rule_warns_blocks_the_cashier_and_a_supervisor_overrides_
     );
     app.close().await
 }
+
+/// 门诊慢特病 in the window: the registrations 5301 lists are offered, and only they; the
+/// cashier picks 高血压 (M03900) for the registered patient, and the center's book holds a
+/// med_type 14 visit with that 病种. A patient with no registration is offered none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registered_chronic_disease_is_offered_and_settles_as_med_type_14() -> anyhow::Result<()>
+{
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let app = signed_in(&sim, &[]).await?;
+    // normal_employee has no registration: no 慢特病 choice.
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Css("[data-testid=chronic-choice]"))
+            .await
+            .is_err(),
+        "no registration, no choice"
+    );
+    app.close().await?;
+
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    e2e::import_dictionaries(data.path())?;
+    let app = App::start_at(data, &sim).await?;
+    app.sign_in("C001", "cashier-pass-1", "李收费").await?;
+    let psn = sim.psn_of("chronic_disease").await?;
+    app.enter("[data-testid=qr-input]", &sim.qr_text(&psn).await?)
+        .await?;
+    app.wait_text("[data-testid=person]", "余额").await?;
+    let choice = app
+        .wait_text("[data-testid=chronic-choice]", "M03900")
+        .await?;
+    assert!(choice.contains("高血压"), "{choice}");
+    app.find("[data-testid=chronic-choice]")
+        .await?
+        .select_by_value("M03900")
+        .await?;
+    app.pick_diagnosis("yfxgxy", "原发性高血压").await?;
+    app.wait_text("[data-testid=visit-chronic]", "M03900")
+        .await?;
+    app.add_item("amxl", "阿莫西林").await?;
+    app.click("[data-testid=presettle]").await?;
+    app.wait_text("[data-testid=split]", "个人现金支付").await?;
+    app.click("[data-testid=settle]").await?;
+    app.finish_in_cash("100").await?;
+    let visits = sim.query(&format!(
+        "SELECT med_type || '|' || dise_codg FROM visits WHERE psn_no = '{psn}' AND cancelled = 0"
+    ))?;
+    assert_eq!(visits, "14|M03900", "the center's visit");
+    app.close().await
+}

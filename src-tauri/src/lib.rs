@@ -142,6 +142,10 @@ fn sync_with_hub(app: tauri::AppHandle) {
             }
             if let Some(state) = app.try_state::<AppState>() {
                 apply_hub_settings(&state).await;
+                // A lock from the hub reaches the cashier signed in here now.
+                if let Err(e) = state.counter.end_if_locked().await {
+                    tracing::warn!("account check: {}", e.message);
+                }
             }
             match hub::client::push(&ledger, &cfg.hub_url, &cfg.hub_key).await {
                 Ok(r) if r.pending > 0 => {

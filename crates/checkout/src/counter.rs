@@ -56,6 +56,9 @@ pub enum CounterEvent {
     Recovered(RecoverReport),
     /// One pass of the queue replay ran, as this operator.
     Replayed { operator: String },
+    /// The signed-in operator was signed out because their account was locked (at the
+    /// institution's hub) or removed while they were signed in.
+    SessionEnded { operator: String, reason: String },
 }
 
 struct Inner {
@@ -313,6 +316,31 @@ impl Counter {
         *self.inner.current.lock().await = None;
         *self.inner.last_report.lock().await = None;
         Ok(())
+    }
+
+    /// Sign the operator out if their account is no longer active (locked at the
+    /// institution's hub after they signed in): a lock reaches the counter where the
+    /// cashier is signed in now, not only the next sign-in. The operator signed out, if so.
+    pub async fn end_if_locked(&self) -> Result<Option<String>> {
+        let Some(s) = self.signed().await else {
+            return Ok(None);
+        };
+        let active = self
+            .engine()
+            .ledger
+            .operator(&s.id)
+            .await?
+            .is_some_and(|o| o.active);
+        if active {
+            return Ok(None);
+        }
+        tracing::warn!(operator = %s.id, "account locked: signed out");
+        self.sign_out().await?;
+        let _ = self.inner.events.send(CounterEvent::SessionEnded {
+            operator: s.id.clone(),
+            reason: format!("账户 {} 已被停用，已签退", s.id),
+        });
+        Ok(Some(s.id))
     }
 
     pub async fn signed(&self) -> Option<Signed> {

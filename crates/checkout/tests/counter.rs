@@ -332,3 +332,34 @@ async fn a_settlement_in_the_night_is_flagged() {
 fn demo_visit() -> nhsa::visit::Visit {
     nhsa::visit::Visit::demo("MZ1", "2026-12-01 08:30:00")
 }
+
+/// An account locked at the institution's hub while its cashier is signed in: the next
+/// check signs them out and says so, and they cannot sign in again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_from_the_hub_signs_the_cashier_out_where_they_are_signed_in() {
+    let f = counter(Duration::from_secs(3600)).await;
+    let c = &f.counter;
+    let mut events = c.subscribe();
+    c.sign_in("C002", "cashier-pass-2").await.unwrap();
+    assert_eq!(c.end_if_locked().await.unwrap(), None, "active: stays");
+    let l = &c.engine().ledger;
+    let now = chrono::Local::now().naive_local();
+    let hash = ledger::hash_new_password("C002", "cashier-pass-2").unwrap();
+    l.put_hub_operator("C002", "乙", Role::Cashier, &hash, false, now)
+        .await
+        .unwrap();
+    assert_eq!(c.end_if_locked().await.unwrap().as_deref(), Some("C002"));
+    assert!(c.signed().await.is_none());
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(CounterEvent::SessionEnded { operator, .. }) = events.recv().await {
+                return operator;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(ended, "C002");
+    let again = c.sign_in("C002", "cashier-pass-2").await.unwrap_err();
+    assert_eq!(again.kind, ErrorCode::Auth, "{again:?}");
+}

@@ -124,6 +124,10 @@ pub(crate) fn forward_events(app: tauri::AppHandle) {
                         let _ = app.emit("checkout://view", v);
                     }
                 }
+                Ok(::checkout::CounterEvent::SessionEnded { reason, .. }) => {
+                    app.state::<AppState>().arm_scanner(false);
+                    let _ = app.emit("session://ended", reason);
+                }
                 Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,

@@ -186,6 +186,25 @@ fn every_counters_facts_reach_the_hub_exactly_once_through_kills() {
         .map(|x| fen(&x["medfee_sumamt"]))
         .sum();
     assert_eq!(center, medfee, "the center's own settlements");
+    // Every settlement is in its hour (the finance screen's chart), and the finance CSV
+    // carries the same total.
+    let in_hours: i64 = r["hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["checkouts"].as_i64().unwrap())
+        .sum();
+    assert_eq!(in_hours, 9, "{r}");
+    let out = yibao()
+        .env("YIBAO_HUB_ADMIN_TOKEN", ADMIN)
+        .args(["hub", "report", "--hub", &url, "--date", &today, "--csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "a BOM for Excel");
+    let total = format!("合计,9,{}", money::Fen(medfee));
+    assert!(csv.contains(&total), "{total} in {csv}");
+    assert_eq!(csv.matches("\r\nC0").count(), 3, "a row per counter: {csv}");
 
     // A fact that rewrites history, and an unknown counter, are refused.
     let forged = serde_json::json!({"facts": [{"seq": 1, "time": "2026-12-01 00:00:00", "actor": "x",

@@ -60,6 +60,13 @@ pub enum Cmd {
         /// The administrator's token, or a counter's key.
         #[arg(long, env = "YIBAO_HUB_ADMIN_TOKEN", hide_env_values = true)]
         token: String,
+        /// Print the finance CSV instead (the finance screen's export: per counter, the
+        /// total, per hour; UTF-8 with BOM).
+        #[arg(long)]
+        csv: bool,
+        /// The institution's name on the CSV.
+        #[arg(long, default_value = "深圳市演示人民医院")]
+        fixmedins_name: String,
     },
     /// The institution's end of day from the hub (a finance workstation): 3201 per
     /// (insutype, clr_type, clr_optins) over every counter's settlements, 3202 where a
@@ -163,9 +170,23 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     ExitCode::from(7)
                 })
             }
-            Some(Cmd::Report { hub, date, token }) => {
+            Some(Cmd::Report {
+                hub,
+                date,
+                token,
+                csv,
+                fixmedins_name,
+            }) => {
                 let v = hub::client::report(&hub, &token, &date).await?;
-                println!("{v}");
+                if csv {
+                    let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+                    print!(
+                        "{}",
+                        hub::report::to_csv(&v, &fixmedins_name, "yibao hub report", &now)
+                    );
+                } else {
+                    println!("{v}");
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Some(Cmd::Close(c)) => close(c).await,

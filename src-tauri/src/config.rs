@@ -7,6 +7,7 @@
 //! * `YIBAO_CAMERA`     — `device:N`, `dir:/path/to/frames`, or `none`
 //! * `YIBAO_REPLAY_SECS` — seconds between passes of the offline queue's replay (default 30)
 //! * `YIBAO_PRINTER`    — CUPS printer name
+//! * `YIBAO_HUB_URL`, `YIBAO_HUB_KEY` — the institution's hub and this counter's key
 //!
 //! Pointing at a real center is configuration only: set `center_url` (and the
 //! institution fields) and the same HTTP client is used.
@@ -137,6 +138,12 @@ impl AppConfig {
         }
         if let Ok(v) = std::env::var("YIBAO_PRINTER") {
             cfg.printer = Some(v);
+        }
+        if let Ok(v) = std::env::var("YIBAO_HUB_URL") {
+            cfg.hub_url = v;
+        }
+        if let Ok(v) = std::env::var("YIBAO_HUB_KEY") {
+            cfg.hub_key = v;
         }
         Ok(cfg)
     }

@@ -665,3 +665,132 @@ pub async fn serial() -> tokio::sync::OwnedMutexGuard<()> {
         std::sync::OnceLock::new();
     ONE.get_or_init(Default::default).clone().lock_owned().await
 }
+
+/// A PostgreSQL 15 cluster of the test's own (initdb and pg_ctl as the postgres user, on
+/// loopback) with a `yibao hub` on it; both stopped when dropped. (The CLI tests have
+/// the same harness in crates/cli/tests/common/pg.rs.)
+pub struct HubCluster {
+    pub url: String,
+    pub admin_token: String,
+    hub: Child,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl HubCluster {
+    pub fn start() -> Result<HubCluster> {
+        const PG: &str = "/usr/lib/postgresql/15/bin";
+        let dir = tempfile::tempdir()?;
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )?;
+        let port = free_port();
+        let data = dir.path().join("pg");
+        let as_pg = |args: &[&str]| -> Result<()> {
+            let st = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(args)
+                .stdout(Stdio::null())
+                .status()?;
+            anyhow::ensure!(st.success(), "{args:?}");
+            Ok(())
+        };
+        let d = data.to_str().unwrap_or_default();
+        as_pg(&[
+            &format!("{PG}/initdb"),
+            "-D",
+            d,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+        ])?;
+        let log = dir.path().join("pg.log");
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1",
+            dir.path().display()
+        );
+        as_pg(&[
+            &format!("{PG}/pg_ctl"),
+            "-D",
+            d,
+            "-l",
+            log.to_str().unwrap_or_default(),
+            "-o",
+            &opts,
+            "-w",
+            "start",
+        ])?;
+        let p = port.to_string();
+        as_pg(&[
+            &format!("{PG}/createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-U",
+            "postgres",
+            "hub",
+        ])?;
+        let admin_token = "e2e-hub-admin".to_string();
+        let hub_port = free_port();
+        let mut hub = Command::new(yibao_binary())
+            .env("YIBAO_HUB_ADMIN_TOKEN", &admin_token)
+            .args([
+                "hub",
+                "--listen",
+                &format!("127.0.0.1:{hub_port}"),
+                "--database",
+            ])
+            .arg(format!("postgres://postgres@127.0.0.1:{port}/hub"))
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(hub.stdout.take().context("stdout")?),
+            &mut first,
+        )?;
+        anyhow::ensure!(first.starts_with("listening on"), "yibao hub: {first:?}");
+        Ok(HubCluster {
+            url: format!("http://127.0.0.1:{hub_port}"),
+            admin_token,
+            hub,
+            data,
+            _dir: dir,
+        })
+    }
+
+    /// Enrol a counter: its key.
+    pub fn enroll(&self, counter: &str) -> Result<String> {
+        let out = Command::new(yibao_binary())
+            .env("YIBAO_HUB_ADMIN_TOKEN", &self.admin_token)
+            .args(["hub", "enroll", "--hub", &self.url, "--counter", counter])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?.trim().to_string())
+    }
+}
+
+impl Drop for HubCluster {
+    fn drop(&mut self) {
+        let _ = self.hub.kill();
+        let _ = self.hub.wait();
+        let _ = Command::new("runuser")
+            .args([
+                "-u",
+                "postgres",
+                "--",
+                "/usr/lib/postgresql/15/bin/pg_ctl",
+                "-D",
+            ])
+            .arg(&self.data)
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}

@@ -146,3 +146,86 @@ async fn finance_sees_the_days_figures_and_charts_and_exports_them() -> anyhow::
     assert!(csv.contains(&format!("合计,{n},{}", yuan(medfee))), "{csv}");
     app.close().await
 }
+
+/// The same screen over the institution's hub on a real PostgreSQL: the counter (its hub
+/// key in `YIBAO_HUB_KEY`) pushes its ledger in the background, and finance sees the
+/// hub's figures for the enrolled counter.
+#[tokio::test(flavor = "multi_thread")]
+async fn finance_sees_the_hubs_figures() -> anyhow::Result<()> {
+    let _one_window_at_a_time = e2e::serial().await;
+    let sim = Sim::start()?;
+    let hub = e2e::HubCluster::start()?;
+    let key = hub.enroll("C01")?;
+    let data = tempfile::tempdir()?;
+    add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
+    add_user(data.path(), "F001", "周财务", "finance", "finance-pass-1")?;
+    e2e::import_dictionaries(data.path())?;
+    let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/reference/examples/bill-B1a.json")
+        .canonicalize()?;
+    let psn = sim.psn_of("resident").await?;
+    let out = Command::new(yibao_binary())
+        .env(
+            "YIBAO_SESSION",
+            e2e::login(data.path(), "C001", "cashier-pass-1")?,
+        )
+        .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
+        .arg(data.path().join("ledger.db"))
+        .args([
+            "--operator",
+            "C001",
+            "--qr",
+            &sim.qr_text(&psn).await?,
+            "--bill",
+        ])
+        .arg(&bill)
+        .args([
+            "--doctor",
+            "D440300000001",
+            "--diag",
+            "I10.x00",
+            "--pay",
+            "card",
+        ])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let medfee = v["split"]["medfee_sumamt"].as_str().unwrap().to_string();
+
+    let mut env = sim.app_env().to_vec();
+    env.push(("YIBAO_HUB_URL", hub.url.clone()));
+    env.push(("YIBAO_HUB_KEY", key));
+    let app = App::start_in(data, &env).await?;
+    app.sign_in("F001", "finance-pass-1", "周财务").await?;
+    // The app pushes at start; ask again until the hub has the counter's facts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        app.click("[data-testid=fin-run]").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let src = app
+            .text("[data-testid=fin-source]")
+            .await
+            .unwrap_or_default();
+        let n = app
+            .text("[data-testid=fin-checkouts]")
+            .await
+            .unwrap_or_default();
+        if src.contains("医院中心库") && n == "1" {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the hub never showed the counter's settlement: {src} / {n}"
+        );
+    }
+    assert_eq!(
+        app.text("[data-testid=fin-medfee]").await?,
+        format!("¥{medfee}")
+    );
+    app.wait_text("[data-testid=fin-counters]", "C01").await?;
+    app.close().await
+}

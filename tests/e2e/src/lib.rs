@@ -794,3 +794,35 @@ impl Drop for HubCluster {
             .status();
     }
 }
+
+/// A headless checkout on the app's ledger before the app starts (`yibao checkout` as
+/// C001 with the password `cashier-pass-1`, the demo bill B1a, the demo doctor and
+/// 原发性高血压): the patient of `scenario` pays the rest by `pay` (`cash` or `card`).
+/// The command's JSON output.
+pub async fn cli_checkout(
+    data_dir: &Path,
+    sim: &Sim,
+    scenario: &str,
+    pay: &str,
+) -> Result<serde_json::Value> {
+    let bill = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/reference/examples/bill-B1a.json")
+        .canonicalize()?;
+    let psn = sim.psn_of(scenario).await?;
+    let qr = sim.qr_text(&psn).await?;
+    let out = Command::new(yibao_binary())
+        .env("YIBAO_SESSION", login(data_dir, "C001", "cashier-pass-1")?)
+        .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
+        .arg(data_dir.join("ledger.db"))
+        .args(["--operator", "C001", "--qr", &qr, "--bill"])
+        .arg(&bill)
+        .args(["--doctor", "D440300000001", "--diag", "I10.x00"])
+        .args(["--pay", pay])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "yibao checkout: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}

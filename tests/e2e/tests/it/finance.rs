@@ -4,9 +4,7 @@
 //! the simulator), the shares and the settlements-per-hour chart drawn from them — and
 //! exports the CSV for finance; a cashier is refused the institution's figures.
 
-use std::process::Command;
-
-use e2e::{add_user, yibao_binary, App, Sim};
+use e2e::{add_user, App, Sim};
 
 /// "34.00" → 3400 fen.
 fn fen(s: &str) -> i64 {
@@ -33,35 +31,13 @@ async fn finance_sees_the_days_figures_and_charts_and_exports_them() -> anyhow::
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     add_user(data.path(), "F001", "周财务", "finance", "finance-pass-1")?;
     e2e::import_dictionaries(data.path())?;
-    let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/reference/examples/bill-B1a.json")
-        .canonicalize()?;
     let (mut medfee, mut cash, mut card, mut n) = (0i64, 0i64, 0i64, 0i64);
     for (scenario, pay) in [
         ("normal_employee", "cash"),
         ("resident", "card"),
         ("low_balance", "cash"),
     ] {
-        let psn = sim.psn_of(scenario).await?;
-        let qr = sim.qr_text(&psn).await?;
-        let out = Command::new(yibao_binary())
-            .env(
-                "YIBAO_SESSION",
-                e2e::login(data.path(), "C001", "cashier-pass-1")?,
-            )
-            .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
-            .arg(data.path().join("ledger.db"))
-            .args(["--operator", "C001", "--qr", &qr, "--bill"])
-            .arg(&bill)
-            .args(["--doctor", "D440300000001", "--diag", "I10.x00"])
-            .args(["--pay", pay])
-            .output()?;
-        assert!(
-            out.status.success(),
-            "yibao checkout: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let v = e2e::cli_checkout(data.path(), &sim, scenario, pay).await?;
         n += 1;
         medfee += fen(v["split"]["medfee_sumamt"].as_str().unwrap());
         for p in v["payments"].as_array().expect("payments") {
@@ -160,40 +136,7 @@ async fn finance_sees_the_hubs_figures() -> anyhow::Result<()> {
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     add_user(data.path(), "F001", "周财务", "finance", "finance-pass-1")?;
     e2e::import_dictionaries(data.path())?;
-    let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/reference/examples/bill-B1a.json")
-        .canonicalize()?;
-    let psn = sim.psn_of("resident").await?;
-    let out = Command::new(yibao_binary())
-        .env(
-            "YIBAO_SESSION",
-            e2e::login(data.path(), "C001", "cashier-pass-1")?,
-        )
-        .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
-        .arg(data.path().join("ledger.db"))
-        .args([
-            "--operator",
-            "C001",
-            "--qr",
-            &sim.qr_text(&psn).await?,
-            "--bill",
-        ])
-        .arg(&bill)
-        .args([
-            "--doctor",
-            "D440300000001",
-            "--diag",
-            "I10.x00",
-            "--pay",
-            "card",
-        ])
-        .output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let v = e2e::cli_checkout(data.path(), &sim, "resident", "card").await?;
     let medfee = v["split"]["medfee_sumamt"].as_str().unwrap().to_string();
 
     let mut env = sim.app_env().to_vec();

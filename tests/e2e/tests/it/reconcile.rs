@@ -3,9 +3,7 @@
 //! against the center (3201), the cash drawer and the card terminal; a counted
 //! drawer that is one yuan short is shown as 短款, and in English as "short".
 
-use std::process::Command;
-
-use e2e::{add_user, yibao_binary, App, Sim};
+use e2e::{add_user, App, Sim};
 
 /// "34.00" → 3400 fen.
 fn fen(s: &str) -> i64 {
@@ -25,33 +23,10 @@ async fn end_of_day_balances_with_the_center_the_drawer_and_the_card_terminal() 
     let data = tempfile::tempdir()?;
     add_user(data.path(), "C001", "李收费", "cashier", "cashier-pass-1")?;
     e2e::import_dictionaries(data.path())?;
-    let bill = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/reference/examples/bill-B1a.json")
-        .canonicalize()?;
-
     // Two patients: one pays the rest in cash, one by card.
     let (mut cash, mut card) = (0i64, 0i64);
     for (scenario, pay) in [("normal_employee", "cash"), ("resident", "card")] {
-        let psn = sim.psn_of(scenario).await?;
-        let qr = sim.qr_text(&psn).await?;
-        let out = Command::new(yibao_binary())
-            .env(
-                "YIBAO_SESSION",
-                e2e::login(data.path(), "C001", "cashier-pass-1")?,
-            )
-            .args(["checkout", "--center", &sim.url, "--terminal", "1", "--db"])
-            .arg(data.path().join("ledger.db"))
-            .args(["--operator", "C001", "--qr", &qr, "--bill"])
-            .arg(&bill)
-            .args(["--doctor", "D440300000001", "--diag", "I10.x00"])
-            .args(["--pay", pay])
-            .output()?;
-        assert!(
-            out.status.success(),
-            "yibao checkout: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let v = e2e::cli_checkout(data.path(), &sim, scenario, pay).await?;
         for p in v["payments"].as_array().expect("payments") {
             match p["channel"].as_str() {
                 Some("cash") => cash += fen(p["amount"].as_str().unwrap()),

@@ -21,7 +21,8 @@ use serde_json::Value;
 
 mod common;
 use common::{
-    add_users, free_port, json_of, with_stdin, yibao, yibao_as, Sim, BILL, CLINIC, STAFF,
+    add_users, checkout_b1a_as, free_port, json_of, with_stdin, yibao, yibao_as, Sim, BILL, CLINIC,
+    STAFF,
 };
 
 use common::pg::{HubProc as Hub, Pg, ADMIN};
@@ -95,23 +96,9 @@ fn every_counters_facts_reach_the_hub_exactly_once_through_kills() {
             hub.take().unwrap().kill();
         }
         for (n, db, _) in &counters {
-            let out = yibao_as(db, "C001")
-                .env("YIBAO_COUNTER_NO", n.to_string())
-                .args([
-                    "checkout",
-                    "--center",
-                    &s.url,
-                    "--qr",
-                    "44030519850312001X",
-                    "--pay",
-                    "cash",
-                ])
-                .args(["--bill", BILL])
-                .args(CLINIC)
-                .arg("--db")
-                .arg(db)
-                .output()
-                .unwrap();
+            let mut c = yibao_as(db, "C001");
+            c.env("YIBAO_COUNTER_NO", n.to_string());
+            let out = checkout_b1a_as(c, &s.url, db, &["--qr", "44030519850312001X"]);
             let v = json_of(&out);
             assert!(
                 out.status.success(),

@@ -6,7 +6,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{add_users, json_of, session, with_stdin, yibao, Sim, BILL, CLINIC};
+use common::{add_users, checkout_b1a_as, json_of, session, with_stdin, yibao, Sim};
 
 fn fen(v: &Value) -> i64 {
     money::Fen::parse(v.as_str().unwrap_or("0")).unwrap().0
@@ -19,22 +19,7 @@ fn as_token(token: &str) -> Command {
 }
 
 fn checkout_cash(s: &Sim, db: &std::path::Path, token: &str) -> i64 {
-    let out = as_token(token)
-        .args([
-            "checkout",
-            "--center",
-            &s.url,
-            "--qr",
-            "44030519850312001X",
-            "--pay",
-            "cash",
-        ])
-        .args(["--bill", BILL])
-        .args(CLINIC)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .unwrap();
+    let out = checkout_b1a_as(as_token(token), &s.url, db, &["--qr", "44030519850312001X"]);
     let v = json_of(&out);
     assert!(out.status.success(), "{v}");
     v["payments"]

@@ -274,18 +274,20 @@ pub fn checkout_offline(url: &str, db: &Path, args: &[&str]) -> Value {
 }
 
 fn checkout_b1a(url: &str, db: &Path, args: &[&str]) -> std::process::Output {
-    yibao_as(db, "C001")
-        .args([
-            "checkout",
-            "--center",
-            url,
-            "--operator",
-            "C001",
-            "--pay",
-            "cash",
-            "--bill",
-            BILL,
-        ])
+    let mut all = vec!["--operator", "C001"];
+    all.extend_from_slice(args);
+    checkout_b1a_as(yibao_as(db, "C001"), url, db, &all)
+}
+
+/// `yibao checkout` of the bill B1a paying in cash, with the demo clinic visit and
+/// `args`, run by `c` (a `yibao` command carrying the session, the counter number …).
+pub fn checkout_b1a_as(
+    mut c: Command,
+    url: &str,
+    db: &Path,
+    args: &[&str],
+) -> std::process::Output {
+    c.args(["checkout", "--center", url, "--pay", "cash", "--bill", BILL])
         .args(CLINIC)
         .args(args)
         .arg("--db")
